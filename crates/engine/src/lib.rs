@@ -1,0 +1,19 @@
+//! The local LLM engine: llama.cpp in a supervised worker process.
+//!
+//! - [`protocol`]: the versioned, typed messages between supervisor and worker.
+//! - [`supervisor`]: [`Engine`], the caller's handle; restarts a dead worker.
+//! - [`worker`]: the process that owns llama.cpp (entry point [`worker::main`]).
+//! - [`text_stream`]: UTF-8-safe streaming and stop strings (pure).
+//!
+//! Nothing here opens a network connection.
+
+pub mod protocol;
+pub mod supervisor;
+pub mod text_stream;
+pub mod worker;
+
+pub use protocol::{
+    ChatMessage, ErrorKind, FinishReason, GenerateRequest, GenerationStats, Input, LoadParams,
+    ModelInfo, OverflowPolicy, Sampling,
+};
+pub use supervisor::{Canceller, Engine, EngineError, Generated, WorkerCommand};

@@ -1,0 +1,291 @@
+//! The typed protocol between the supervisor and the worker process.
+//!
+//! One JSON object per line: requests on the worker's stdin, events on its
+//! stdout. The worker's stderr carries llama.cpp's own log, which the supervisor
+//! keeps (the tail of it explains an abort). Bump [`PROTOCOL_VERSION`] on any
+//! incompatible change; the worker refuses a supervisor of another version.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Parameters for loading a model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoadParams {
+    /// Context window in tokens; `None` = the model's own, capped at [`DEFAULT_MAX_CTX`].
+    pub n_ctx: Option<u32>,
+    /// Layers offloaded to a GPU (ignored by CPU-only builds).
+    pub gpu_layers: u32,
+    /// Threads; `None` = physical cores.
+    pub threads: Option<u32>,
+    /// Tokens decoded per batch while reading a prompt.
+    pub n_batch: u32,
+}
+
+/// Large enough for retrieval-augmented prompts, small enough that the KV cache
+/// of a 7B model fits in workstation memory.
+pub const DEFAULT_MAX_CTX: u32 = 8192;
+
+impl Default for LoadParams {
+    fn default() -> Self {
+        LoadParams {
+            n_ctx: None,
+            gpu_layers: 0,
+            threads: None,
+            n_batch: 512,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub role: String,
+    pub content: String,
+}
+
+/// What to continue: a raw prompt (completion) or a conversation (chat template).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Input {
+    Prompt(String),
+    Chat(Vec<ChatMessage>),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Sampling {
+    /// 0 = greedy (always the most likely token).
+    pub temperature: f32,
+    /// 0 = off.
+    pub top_k: u32,
+    /// 1.0 = off.
+    pub top_p: f32,
+    /// 0.0 = off.
+    pub min_p: f32,
+    /// 1.0 = off.
+    pub repeat_penalty: f32,
+    /// How many recent tokens the repetition penalty looks at.
+    pub repeat_last_n: u32,
+    pub seed: u32,
+}
+
+impl Default for Sampling {
+    fn default() -> Self {
+        Sampling {
+            temperature: 0.8,
+            top_k: 40,
+            top_p: 0.95,
+            min_p: 0.05,
+            repeat_penalty: 1.0,
+            repeat_last_n: 64,
+            seed: 42,
+        }
+    }
+}
+
+impl Sampling {
+    pub fn greedy() -> Self {
+        Sampling {
+            temperature: 0.0,
+            ..Self::default()
+        }
+    }
+}
+
+/// What to do when prompt + max_tokens would not fit in the context window.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OverflowPolicy {
+    /// Refuse the request with [`ErrorKind::ContextOverflow`].
+    #[default]
+    Error,
+    /// Drop tokens from the start of the prompt (after the first, which keeps BOS)
+    /// and report how many in [`GenerationStats::truncated_tokens`].
+    TruncateStart,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenerateRequest {
+    pub input: Input,
+    #[serde(default)]
+    pub sampling: Sampling,
+    pub max_tokens: u32,
+    /// Generation ends before any of these strings; the string is not returned.
+    #[serde(default)]
+    pub stop: Vec<String>,
+    /// A GBNF grammar the output must follow.
+    #[serde(default)]
+    pub grammar: Option<String>,
+    #[serde(default)]
+    pub overflow: OverflowPolicy,
+}
+
+impl GenerateRequest {
+    pub fn prompt(text: impl Into<String>, max_tokens: u32) -> Self {
+        GenerateRequest {
+            input: Input::Prompt(text.into()),
+            sampling: Sampling::default(),
+            max_tokens,
+            stop: Vec::new(),
+            grammar: None,
+            overflow: OverflowPolicy::Error,
+        }
+    }
+}
+
+/// Supervisor → worker.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Request {
+    Hello { version: u32 },
+    Load { path: PathBuf, params: LoadParams },
+    Unload,
+    Generate { id: u64, request: GenerateRequest },
+    /// Stops generation `id` if it is still running; it then ends with `Cancelled`.
+    Cancel { id: u64 },
+    CountTokens { id: u64, text: String },
+    Embed { id: u64, texts: Vec<String> },
+    Stats { id: u64 },
+    Shutdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    /// The model produced an end-of-generation token.
+    EndOfText,
+    MaxTokens,
+    StopString,
+    Cancelled,
+    /// The grammar reached an accepting state with nothing more allowed.
+    GrammarComplete,
+    /// The context window filled up during generation.
+    ContextFull,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GenerationStats {
+    pub prompt_tokens: u32,
+    /// Prompt tokens whose KV entries were reused from the previous request.
+    pub reused_tokens: u32,
+    /// Prompt tokens actually decoded for this request.
+    pub decoded_prompt_tokens: u32,
+    pub generated_tokens: u32,
+    pub truncated_tokens: u32,
+    pub prompt_ms: f64,
+    pub generate_ms: f64,
+    /// From receiving the request to the first generated token.
+    pub first_token_ms: f64,
+    /// Times the grammar rejected the sampled token and the whole vocabulary was constrained.
+    pub grammar_resamples: u32,
+}
+
+impl GenerationStats {
+    pub fn prompt_tokens_per_s(&self) -> f64 {
+        per_second(self.decoded_prompt_tokens, self.prompt_ms)
+    }
+    pub fn generate_tokens_per_s(&self) -> f64 {
+        // The first token comes from the prompt's logits, so rates count the rest.
+        per_second(self.generated_tokens.saturating_sub(1), self.generate_ms)
+    }
+}
+
+fn per_second(n: u32, ms: f64) -> f64 {
+    if ms > 0.0 {
+        f64::from(n) * 1000.0 / ms
+    } else {
+        0.0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    pub path: PathBuf,
+    pub name: String,
+    pub architecture: String,
+    pub file_size: u64,
+    pub n_params: u64,
+    pub n_ctx_train: u32,
+    /// The context window of the loaded session.
+    pub n_ctx: u32,
+    pub n_vocab: u32,
+    /// True when the GGUF carries a chat template (an instruct model).
+    pub is_chat: bool,
+    pub threads: u32,
+    pub gpu_layers: u32,
+    /// llama.cpp's description of the CPU features and backends in use.
+    pub system_info: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkerStats {
+    pub requests: u64,
+    pub generated_tokens: u64,
+    pub prompt_tokens_decoded: u64,
+    pub prompt_tokens_reused: u64,
+    /// Tokens currently held in the KV cache for prefix reuse.
+    pub cached_tokens: u32,
+    pub last: Option<GenerationStats>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The request itself is invalid (empty prompt, bad sampling values…).
+    InvalidRequest,
+    InvalidGrammar,
+    ContextOverflow,
+    NoModelLoaded,
+    ModelLoad,
+    /// llama.cpp returned an error while decoding.
+    Decode,
+    /// A protocol mismatch between supervisor and worker.
+    Protocol,
+    /// The worker process died (llama.cpp abort, out of memory, killed).
+    WorkerDied,
+    Internal,
+}
+
+/// Worker → supervisor.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    Ready {
+        version: u32,
+        pid: u32,
+    },
+    Loaded {
+        info: ModelInfo,
+    },
+    Unloaded,
+    /// Generated text, in order. A token that ends inside a UTF-8 character is
+    /// held back until the character is complete, so every piece is valid text.
+    Token {
+        id: u64,
+        text: String,
+    },
+    Done {
+        id: u64,
+        finish: FinishReason,
+        stats: GenerationStats,
+    },
+    TokenCount {
+        id: u64,
+        count: u32,
+    },
+    Embeddings {
+        id: u64,
+        vectors: Vec<Vec<f32>>,
+    },
+    Stats {
+        id: u64,
+        stats: WorkerStats,
+    },
+    Error {
+        id: Option<u64>,
+        kind: ErrorKind,
+        message: String,
+    },
+}

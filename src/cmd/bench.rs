@@ -1,0 +1,152 @@
+//! `millwright bench engine`: speed of our engine on fixed prompts.
+//! `cargo xtask bench-engine` runs this beside raw llama.cpp and prints ratios.
+
+use std::process::ExitCode;
+
+use anyhow::{ensure, Result};
+use clap::Subcommand;
+use millwright_engine::{Engine, GenerateRequest, GenerationStats, Sampling};
+use serde::Serialize;
+
+use super::engine_opts::EngineOpts;
+
+const PP_PROMPT: &str = include_str!("../../assets/bench/pp512.txt");
+const TG_PROMPT: &str = include_str!("../../assets/bench/tg.txt");
+const PREFIX: &str = include_str!("../../assets/bench/prefix1000.txt");
+const TEXT_GRAMMAR: &str = include_str!("../../assets/bench/text.gbnf");
+const GEN_TOKENS: u32 = 128;
+const RUNS: usize = 3;
+
+#[derive(Subcommand)]
+pub enum BenchCmd {
+    /// Prompt processing, generation, grammar-constrained generation, and time to first token.
+    Engine {
+        #[command(flatten)]
+        engine: EngineOpts,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Serialize)]
+struct Report {
+    model: String,
+    threads: u32,
+    system_info: String,
+    pp_tokens: u32,
+    pp_tokens_per_s: f64,
+    tg_tokens: u32,
+    tg_tokens_per_s: f64,
+    grammar_tg_tokens: u32,
+    grammar_tg_tokens_per_s: f64,
+    grammar_resamples: u32,
+    grammar_ratio: f64,
+    prefix_tokens: u32,
+    cold_ttft_ms: f64,
+    warm_ttft_ms: f64,
+    warm_reused_tokens: u32,
+    warm_over_cold: f64,
+}
+
+fn greedy(prompt: String, max_tokens: u32) -> GenerateRequest {
+    GenerateRequest {
+        sampling: Sampling::greedy(),
+        ..GenerateRequest::prompt(prompt, max_tokens)
+    }
+}
+
+/// Runs a request after a throw-away one, so nothing but BOS is reused.
+fn cold(engine: &mut Engine, req: &GenerateRequest) -> Result<GenerationStats> {
+    engine.generate(&greedy("·".into(), 1), |_| {})?;
+    let stats = engine.generate(req, |_| {})?.stats;
+    ensure!(stats.reused_tokens <= 1, "a cold run reused {} tokens", stats.reused_tokens);
+    Ok(stats)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+pub fn run(cmd: BenchCmd) -> Result<ExitCode> {
+    let BenchCmd::Engine { engine: opts, json } = cmd;
+    let (mut engine, info) = opts.start()?;
+    // Warm up: page the weights in and let the CPU settle.
+    engine.generate(&greedy(TG_PROMPT.into(), 8), |_| {})?;
+
+    let mut pp = Vec::new();
+    let mut pp_tokens = 0;
+    for _ in 0..RUNS {
+        let s = cold(&mut engine, &greedy(PP_PROMPT.into(), 1))?;
+        pp_tokens = s.decoded_prompt_tokens;
+        pp.push(s.prompt_tokens_per_s());
+    }
+
+    let mut tg = Vec::new();
+    let mut tg_tokens = 0;
+    for _ in 0..RUNS {
+        let s = cold(&mut engine, &greedy(TG_PROMPT.into(), GEN_TOKENS))?;
+        tg_tokens = s.generated_tokens;
+        tg.push(s.generate_tokens_per_s());
+    }
+
+    let mut gtg = Vec::new();
+    let (mut g_tokens, mut resamples) = (0, 0);
+    for _ in 0..RUNS {
+        let mut req = greedy(TG_PROMPT.into(), GEN_TOKENS);
+        req.grammar = Some(TEXT_GRAMMAR.into());
+        let s = cold(&mut engine, &req)?;
+        g_tokens = s.generated_tokens;
+        resamples = s.grammar_resamples;
+        gtg.push(s.generate_tokens_per_s());
+    }
+
+    let (mut cold_ms, mut warm_ms) = (Vec::new(), Vec::new());
+    let (mut prefix_tokens, mut reused) = (0, 0);
+    for run in 0..RUNS {
+        let c = cold(&mut engine, &greedy(format!("{PREFIX}Question {run}: which contactor switches M3?\nAnswer:"), 1))?;
+        prefix_tokens = c.prompt_tokens;
+        cold_ms.push(c.first_token_ms);
+        let w = engine
+            .generate(&greedy(format!("{PREFIX}Question {run}: what stops the section when B32 stays blocked?\nAnswer:"), 1), |_| {})?
+            .stats;
+        reused = w.reused_tokens;
+        warm_ms.push(w.first_token_ms);
+    }
+
+    let r = Report {
+        model: info.name.clone(),
+        threads: info.threads,
+        system_info: info.system_info.clone(),
+        pp_tokens,
+        pp_tokens_per_s: median(pp),
+        tg_tokens,
+        tg_tokens_per_s: median(tg.clone()),
+        grammar_tg_tokens: g_tokens,
+        grammar_tg_tokens_per_s: median(gtg.clone()),
+        grammar_resamples: resamples,
+        grammar_ratio: median(gtg) / median(tg),
+        prefix_tokens,
+        cold_ttft_ms: median(cold_ms.clone()),
+        warm_ttft_ms: median(warm_ms.clone()),
+        warm_reused_tokens: reused,
+        warm_over_cold: median(warm_ms) / median(cold_ms),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+    } else {
+        println!("model {} on {} threads", r.model, r.threads);
+        println!("  {}", r.system_info);
+        println!("prompt processing   {:8.1} tokens/s ({} tokens)", r.pp_tokens_per_s, r.pp_tokens);
+        println!("generation          {:8.1} tokens/s ({} tokens)", r.tg_tokens_per_s, r.tg_tokens);
+        println!(
+            "grammar generation  {:8.1} tokens/s ({} tokens, {} resamples) = {:.2}x unconstrained",
+            r.grammar_tg_tokens_per_s, r.grammar_tg_tokens, r.grammar_resamples, r.grammar_ratio
+        );
+        println!(
+            "time to first token {:8.1} ms cold, {:.1} ms warm ({} of {} tokens reused) = {:.2}x",
+            r.cold_ttft_ms, r.warm_ttft_ms, r.warm_reused_tokens, r.prefix_tokens, r.warm_over_cold
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,45 @@
+//! Options shared by every command that runs the model, and starting the engine.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use millwright_engine::{Engine, LoadParams, ModelInfo, WorkerCommand};
+use millwright_models::local::{resolve, Settings};
+use millwright_models::Home;
+
+use crate::WORKER_ARG;
+
+#[derive(Args, Debug, Clone)]
+pub struct EngineOpts {
+    /// A GGUF model file (default: the settings' model, else the default model).
+    #[arg(long, value_name = "PATH")]
+    pub model: Option<PathBuf>,
+    /// Context window in tokens (default: the model's, at most 8192).
+    #[arg(long, value_name = "N")]
+    pub ctx: Option<u32>,
+    /// CPU threads (default: physical cores).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<u32>,
+    /// Layers to offload to the GPU, in builds with a GPU back-end.
+    #[arg(long, value_name = "N")]
+    pub gpu_layers: Option<u32>,
+}
+
+impl EngineOpts {
+    /// Starts a worker and loads the chosen model into it.
+    pub fn start(&self) -> Result<(Engine, ModelInfo)> {
+        let home = Home::from_env()?;
+        let settings = Settings::load(&home)?;
+        let path = resolve(&home, self.model.as_deref())?;
+        let params = LoadParams {
+            n_ctx: self.ctx.or(settings.context_size),
+            threads: self.threads.or(settings.threads),
+            gpu_layers: self.gpu_layers.or(settings.gpu_layers).unwrap_or(0),
+            ..LoadParams::default()
+        };
+        let mut engine = Engine::new(WorkerCommand::current_exe(WORKER_ARG).context("cannot locate this executable")?);
+        let info = engine.load(&path, params)?;
+        Ok((engine, info))
+    }
+}

@@ -1,0 +1,4 @@
+pub mod bench;
+pub mod engine_opts;
+pub mod generate;
+pub mod models;

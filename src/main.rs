@@ -1,0 +1,48 @@
+//! `millwright`: every capability from the command line, for scripting and headless use.
+
+mod cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// The hidden argument that turns this executable into an engine worker.
+pub const WORKER_ARG: &str = "__engine-worker";
+
+#[derive(Parser)]
+#[command(name = "millwright", version, about = "Offline engineering copilot")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Manage local models.
+    #[command(subcommand)]
+    Models(cmd::models::ModelsCmd),
+    /// Continue a prompt with the local model, streaming to stdout.
+    Generate(cmd::generate::GenerateArgs),
+    /// Benchmarks.
+    #[command(subcommand)]
+    Bench(cmd::bench::BenchCmd),
+}
+
+fn main() -> ExitCode {
+    if std::env::args_os().nth(1).is_some_and(|a| a == WORKER_ARG) {
+        return ExitCode::from(millwright_engine::worker::main() as u8);
+    }
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Models(c) => cmd::models::run(c),
+        Command::Generate(a) => cmd::generate::run(a),
+        Command::Bench(c) => cmd::bench::run(c),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

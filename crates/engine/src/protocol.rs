@@ -92,6 +92,30 @@ impl Sampling {
             ..Self::default()
         }
     }
+
+    /// Rejects values llama.cpp would assert on or silently misuse (and NaN,
+    /// which JSON cannot even carry).
+    pub fn validate(&self) -> Result<(), String> {
+        let check = |ok: bool, what: &str| if ok { Ok(()) } else { Err(what.to_string()) };
+        check(
+            self.temperature.is_finite() && (0.0..=100.0).contains(&self.temperature),
+            "temperature must be between 0 and 100",
+        )?;
+        check(
+            self.top_p.is_finite() && self.top_p > 0.0 && self.top_p <= 1.0,
+            "top_p must be in (0, 1]",
+        )?;
+        check(
+            self.min_p.is_finite() && (0.0..=1.0).contains(&self.min_p),
+            "min_p must be in [0, 1]",
+        )?;
+        check(
+            self.repeat_penalty.is_finite() && self.repeat_penalty > 0.0 && self.repeat_penalty <= 10.0,
+            "repeat_penalty must be in (0, 10]",
+        )?;
+        check(self.repeat_last_n <= 1 << 20, "repeat_last_n must be at most 1048576")?;
+        check(self.top_k <= 1 << 20, "top_k must be at most 1048576")
+    }
 }
 
 /// What to do when prompt + max_tokens would not fit in the context window.

@@ -397,7 +397,11 @@ impl Engine {
         loop {
             match self.next_event()? {
                 Event::Error { id: eid, kind, message } if eid.is_none() || eid == id => {
-                    return Err(EngineError::new(kind, message))
+                    let message = match kind {
+                        ErrorKind::InvalidGrammar => self.with_grammar_parse_error(message),
+                        _ => message,
+                    };
+                    return Err(EngineError::new(kind, message));
                 }
                 ev => {
                     if let Some(v) = pick(ev) {
@@ -405,6 +409,37 @@ impl Engine {
                     }
                 }
             }
+        }
+    }
+
+    /// llama.cpp prints the reason a grammar does not parse straight to stderr,
+    /// before the worker reports the failure; quote it so the user sees where.
+    fn with_grammar_parse_error(&self, message: String) -> String {
+        let Some(worker) = self.worker.as_ref() else {
+            return message;
+        };
+        let deadline = Instant::now() + Duration::from_millis(300);
+        loop {
+            {
+                let mut tail = worker.stderr_tail.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some(at) = tail.iter().rposition(|l| l.contains("error parsing grammar")) {
+                    let detail: Vec<&str> = tail
+                        .iter()
+                        .skip(at)
+                        .map(|l| l.trim())
+                        .filter(|l| !l.is_empty() && *l != "failed to parse grammar")
+                        .take(4)
+                        .collect();
+                    let detail = detail.join(" | ").replace("parse: error parsing grammar: ", "");
+                    // Consumed, so a later failure cannot quote this one.
+                    tail.drain(at..);
+                    return format!("{message}: {detail}");
+                }
+            }
+            if Instant::now() > deadline {
+                return message;
+            }
+            std::thread::sleep(Duration::from_millis(5));
         }
     }
 
@@ -446,6 +481,10 @@ impl Engine {
         request: &GenerateRequest,
         mut on_text: impl FnMut(&str),
     ) -> Result<Generated, EngineError> {
+        request
+            .sampling
+            .validate()
+            .map_err(|m| EngineError::new(ErrorKind::InvalidRequest, m))?;
         self.ensure_worker()?;
         if self.info.is_none() {
             return Err(EngineError::new(

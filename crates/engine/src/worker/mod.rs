@@ -6,6 +6,7 @@
 //! process on an internal assertion; the supervisor notices, fails the request
 //! in flight, and starts a new worker.
 
+mod llama_log;
 mod sampler;
 mod session;
 
@@ -49,11 +50,9 @@ pub(crate) type CancelFlag = Arc<AtomicU64>;
 /// Entry point of the worker process. Returns the process exit code.
 pub fn main() -> i32 {
     let out = Out(Arc::new(Mutex::new(std::io::stdout())));
-    if std::env::var_os("MILLWRIGHT_LLAMA_LOG").is_none() {
-        // llama.cpp's info logs are noise for users; assertion messages bypass
-        // the log callback and still reach stderr, where the supervisor keeps them.
-        llama_cpp_2::send_logs_to_tracing(llama_cpp_2::LogOptions::default().with_logs_enabled(false));
-    }
+    // Assertion messages bypass the log callback and still reach stderr, where
+    // the supervisor keeps them.
+    llama_log::install();
     // Picks the best CPU kernel variant for this processor at run time.
     llama_cpp_2::llama_backend::load_backends();
     let backend = match LlamaBackend::init() {

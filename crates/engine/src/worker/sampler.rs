@@ -11,33 +11,6 @@ use llama_cpp_2::token::LlamaToken;
 
 use crate::protocol::Sampling;
 
-/// Rejects sampling values llama.cpp would assert on or silently misuse.
-pub fn validate(s: &Sampling) -> Result<(), String> {
-    let check = |ok: bool, what: &str| if ok { Ok(()) } else { Err(what.to_string()) };
-    check(
-        s.temperature.is_finite() && (0.0..=100.0).contains(&s.temperature),
-        "temperature must be between 0 and 100",
-    )?;
-    check(
-        s.top_p.is_finite() && s.top_p > 0.0 && s.top_p <= 1.0,
-        "top_p must be in (0, 1]",
-    )?;
-    check(
-        s.min_p.is_finite() && (0.0..=1.0).contains(&s.min_p),
-        "min_p must be in [0, 1]",
-    )?;
-    check(
-        s.repeat_penalty.is_finite() && s.repeat_penalty > 0.0 && s.repeat_penalty <= 10.0,
-        "repeat_penalty must be in (0, 10]",
-    )?;
-    check(
-        s.repeat_last_n <= 1 << 20,
-        "repeat_last_n must be at most 1048576",
-    )?;
-    check(s.top_k <= 1 << 20, "top_k must be at most 1048576")?;
-    Ok(())
-}
-
 pub struct TokenSampler {
     chain: LlamaSampler,
     grammar: Option<LlamaSampler>,
@@ -52,7 +25,7 @@ pub enum Pick {
 
 impl TokenSampler {
     pub fn new(model: &LlamaModel, s: &Sampling, grammar: Option<&str>) -> Result<Self, String> {
-        validate(s)?;
+        s.validate()?;
         let mut stages = Vec::new();
         if s.repeat_penalty != 1.0 && s.repeat_last_n > 0 {
             stages.push(LlamaSampler::penalties(
@@ -80,10 +53,14 @@ impl TokenSampler {
         }
         let grammar = match grammar {
             None => None,
-            Some(g) => Some(
-                LlamaSampler::grammar(model, g, "root")
-                    .map_err(|e| format!("the grammar is not valid GBNF ({e}); llama.cpp's log above names the line"))?,
-            ),
+            Some(g) => {
+                super::llama_log::clear();
+                Some(LlamaSampler::grammar(model, g, "root").map_err(|e| {
+                    let why = super::llama_log::take();
+                    let why = if why.is_empty() { e.to_string() } else { why };
+                    format!("the grammar is not valid GBNF: {why}")
+                })?)
+            }
         };
         Ok(TokenSampler {
             chain: LlamaSampler::chain_simple(stages),

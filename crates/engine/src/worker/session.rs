@@ -472,10 +472,10 @@ impl<'m> Session<'m> {
         let mut vectors = Vec::with_capacity(texts.len());
         for (i, text) in texts.iter().enumerate() {
             let tokens = self.tokenize(text, false);
-            if tokens.is_empty() || tokens.len() > n_ctx as usize {
+            if text.trim().is_empty() || tokens.len() > n_ctx as usize {
                 return Err(fail(
                     ErrorKind::InvalidRequest,
-                    format!("text {i} is {} tokens; embeddings take 1 to {n_ctx}", tokens.len()),
+                    format!("text {i} is {} tokens; embeddings take non-blank text of at most {n_ctx}", tokens.len()),
                 ));
             }
             let ctx = self.embed_ctx.as_mut().expect("created above");

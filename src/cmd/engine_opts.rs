@@ -38,7 +38,9 @@ impl EngineOpts {
             gpu_layers: self.gpu_layers.or(settings.gpu_layers).unwrap_or(0),
             ..LoadParams::default()
         };
-        let mut engine = Engine::new(WorkerCommand::current_exe(WORKER_ARG).context("cannot locate this executable")?);
+        let mut engine = Engine::new(
+            WorkerCommand::current_exe(WORKER_ARG).context("cannot locate this executable")?,
+        );
         let info = engine.load(&path, params)?;
         Ok((engine, info))
     }

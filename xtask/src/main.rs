@@ -67,7 +67,9 @@ fn setup_paths() -> Paths {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| root.clone());
+            let home = std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| root.clone());
             home.join(".cache/millwright/target")
         });
     Paths { root, target }
@@ -85,7 +87,9 @@ pub fn cargo(paths: &Paths, args: &[&str]) -> Result<()> {
 
 pub fn step(cmd: &mut Command) -> Result<()> {
     eprintln!("xtask: running {cmd:?}");
-    let status = cmd.status().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
     if status.success() {
         Ok(())
     } else {
@@ -176,7 +180,15 @@ fn test() -> Result<()> {
     cargo(&paths, &["fmt", "--all", "--check"])?;
     cargo(
         &paths,
-        &["clippy", "--release", "--workspace", "--all-targets", "--", "-D", "warnings"],
+        &[
+            "clippy",
+            "--release",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
     )?;
     cargo(&paths, &["test", "--release", "--workspace"])
 }

@@ -110,10 +110,15 @@ impl Sampling {
             "min_p must be in [0, 1]",
         )?;
         check(
-            self.repeat_penalty.is_finite() && self.repeat_penalty > 0.0 && self.repeat_penalty <= 10.0,
+            self.repeat_penalty.is_finite()
+                && self.repeat_penalty > 0.0
+                && self.repeat_penalty <= 10.0,
             "repeat_penalty must be in (0, 10]",
         )?;
-        check(self.repeat_last_n <= 1 << 20, "repeat_last_n must be at most 1048576")?;
+        check(
+            self.repeat_last_n <= 1 << 20,
+            "repeat_last_n must be at most 1048576",
+        )?;
         check(self.top_k <= 1 << 20, "top_k must be at most 1048576")
     }
 }
@@ -163,15 +168,33 @@ impl GenerateRequest {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Request {
-    Hello { version: u32 },
-    Load { path: PathBuf, params: LoadParams },
+    Hello {
+        version: u32,
+    },
+    Load {
+        path: PathBuf,
+        params: LoadParams,
+    },
     Unload,
-    Generate { id: u64, request: GenerateRequest },
+    Generate {
+        id: u64,
+        request: GenerateRequest,
+    },
     /// Stops generation `id` if it is still running; it then ends with `Cancelled`.
-    Cancel { id: u64 },
-    CountTokens { id: u64, text: String },
-    Embed { id: u64, texts: Vec<String> },
-    Stats { id: u64 },
+    Cancel {
+        id: u64,
+    },
+    CountTokens {
+        id: u64,
+        text: String,
+    },
+    Embed {
+        id: u64,
+        texts: Vec<String>,
+    },
+    Stats {
+        id: u64,
+    },
     Shutdown,
 }
 

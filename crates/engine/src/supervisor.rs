@@ -92,7 +92,10 @@ impl Worker {
             .map_err(|e| {
                 EngineError::new(
                     ErrorKind::WorkerDied,
-                    format!("cannot start the engine worker {}: {e}", cmd.program.display()),
+                    format!(
+                        "cannot start the engine worker {}: {e}",
+                        cmd.program.display()
+                    ),
                 )
             })?;
         let stdin = child.stdin.take().expect("piped");
@@ -180,7 +183,9 @@ impl Worker {
         let status = loop {
             match self.child.try_wait() {
                 Ok(Some(s)) => break Some(s),
-                Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
                 _ => {
                     self.kill();
                     break None;
@@ -229,9 +234,12 @@ fn send_to(stdin: &Mutex<ChildStdin>, req: &Request) -> Result<(), EngineError> 
     let line = serde_json::to_string(req)
         .map_err(|e| EngineError::new(ErrorKind::Internal, e.to_string()))?;
     let mut w = stdin.lock().unwrap_or_else(|p| p.into_inner());
-    writeln!(w, "{line}")
-        .and_then(|_| w.flush())
-        .map_err(|e| EngineError::new(ErrorKind::WorkerDied, format!("the engine worker is gone: {e}")))
+    writeln!(w, "{line}").and_then(|_| w.flush()).map_err(|e| {
+        EngineError::new(
+            ErrorKind::WorkerDied,
+            format!("the engine worker is gone: {e}"),
+        )
+    })
 }
 
 fn describe_exit(status: std::process::ExitStatus) -> String {
@@ -276,7 +284,10 @@ impl Canceller {
     }
 
     fn requested_at(&self) -> Option<Instant> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner()).requested_at
+        self.inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .requested_at
     }
 
     fn set(&self, current: Option<(u64, Arc<Mutex<ChildStdin>>)>) {
@@ -332,11 +343,14 @@ impl Engine {
 
     /// Validates the file, then loads it in the worker.
     pub fn load(&mut self, path: &Path, params: LoadParams) -> Result<ModelInfo, EngineError> {
-        millwright_gguf::inspect(path).map_err(|e| EngineError::new(ErrorKind::ModelLoad, e.to_string()))?;
+        millwright_gguf::inspect(path)
+            .map_err(|e| EngineError::new(ErrorKind::ModelLoad, e.to_string()))?;
         self.model = Some((path.to_owned(), params));
         self.info = None;
         self.ensure_worker()?;
-        self.info.clone().ok_or_else(|| EngineError::new(ErrorKind::Internal, "model not loaded"))
+        self.info
+            .clone()
+            .ok_or_else(|| EngineError::new(ErrorKind::Internal, "model not loaded"))
     }
 
     pub fn unload(&mut self) -> Result<(), EngineError> {
@@ -393,10 +407,18 @@ impl Engine {
 
     /// Receives events until `pick` accepts one. An error event for this request
     /// (or a general one) fails it; the worker's death fails it with a report.
-    fn wait_for<T>(&mut self, id: Option<u64>, mut pick: impl FnMut(Event) -> Option<T>) -> Result<T, EngineError> {
+    fn wait_for<T>(
+        &mut self,
+        id: Option<u64>,
+        mut pick: impl FnMut(Event) -> Option<T>,
+    ) -> Result<T, EngineError> {
         loop {
             match self.next_event()? {
-                Event::Error { id: eid, kind, message } if eid.is_none() || eid == id => {
+                Event::Error {
+                    id: eid,
+                    kind,
+                    message,
+                } if eid.is_none() || eid == id => {
                     let message = match kind {
                         ErrorKind::InvalidGrammar => self.with_grammar_parse_error(message),
                         _ => message,
@@ -422,7 +444,10 @@ impl Engine {
         loop {
             {
                 let mut tail = worker.stderr_tail.lock().unwrap_or_else(|p| p.into_inner());
-                if let Some(at) = tail.iter().rposition(|l| l.contains("error parsing grammar")) {
+                if let Some(at) = tail
+                    .iter()
+                    .rposition(|l| l.contains("error parsing grammar"))
+                {
                     let detail: Vec<&str> = tail
                         .iter()
                         .skip(at)
@@ -430,7 +455,9 @@ impl Engine {
                         .filter(|l| !l.is_empty() && *l != "failed to parse grammar")
                         .take(4)
                         .collect();
-                    let detail = detail.join(" | ").replace("parse: error parsing grammar: ", "");
+                    let detail = detail
+                        .join(" | ")
+                        .replace("parse: error parsing grammar: ", "");
                     // Consumed, so a later failure cannot quote this one.
                     tail.drain(at..);
                     return format!("{message}: {detail}");
@@ -455,7 +482,9 @@ impl Engine {
                     self.restarts += 1;
                     return Err(EngineError::new(
                         ErrorKind::WorkerDied,
-                        format!("{report}\nThe request was lost; the next request starts a new worker."),
+                        format!(
+                            "{report}\nThe request was lost; the next request starts a new worker."
+                        ),
                     ));
                 }
                 Err(RecvTimeoutError::Timeout) => {
@@ -500,42 +529,72 @@ impl Engine {
         self.canceller.set(Some((id, self.worker().stdin.clone())));
         let mut text = String::new();
         let result = self.wait_for(Some(id), |ev| match ev {
-            Event::Token { id: tid, text: piece } if tid == id => {
+            Event::Token {
+                id: tid,
+                text: piece,
+            } if tid == id => {
                 on_text(&piece);
                 text.push_str(&piece);
                 None
             }
-            Event::Done { id: did, finish, stats } if did == id => Some((finish, stats)),
+            Event::Done {
+                id: did,
+                finish,
+                stats,
+            } if did == id => Some((finish, stats)),
             _ => None,
         });
         self.canceller.set(None);
         let (finish, stats) = result?;
-        Ok(Generated { text, finish, stats })
+        Ok(Generated {
+            text,
+            finish,
+            stats,
+        })
     }
 
     pub fn count_tokens(&mut self, text: &str) -> Result<u32, EngineError> {
-        self.request(|id| Request::CountTokens { id, text: text.into() }, |ev| match ev {
-            Event::TokenCount { count, .. } => Some(count),
-            _ => None,
-        })
+        self.request(
+            |id| Request::CountTokens {
+                id,
+                text: text.into(),
+            },
+            |ev| match ev {
+                Event::TokenCount { count, .. } => Some(count),
+                _ => None,
+            },
+        )
     }
 
     /// L2-normalised mean-pooled embeddings, one per text.
     pub fn embed(&mut self, texts: &[String]) -> Result<Vec<Vec<f32>>, EngineError> {
-        self.request(|id| Request::Embed { id, texts: texts.to_vec() }, |ev| match ev {
-            Event::Embeddings { vectors, .. } => Some(vectors),
-            _ => None,
-        })
+        self.request(
+            |id| Request::Embed {
+                id,
+                texts: texts.to_vec(),
+            },
+            |ev| match ev {
+                Event::Embeddings { vectors, .. } => Some(vectors),
+                _ => None,
+            },
+        )
     }
 
     pub fn stats(&mut self) -> Result<WorkerStats, EngineError> {
-        self.request(|id| Request::Stats { id }, |ev| match ev {
-            Event::Stats { stats, .. } => Some(stats),
-            _ => None,
-        })
+        self.request(
+            |id| Request::Stats { id },
+            |ev| match ev {
+                Event::Stats { stats, .. } => Some(stats),
+                _ => None,
+            },
+        )
     }
 
-    fn request<T>(&mut self, make: impl FnOnce(u64) -> Request, pick: impl FnMut(Event) -> Option<T>) -> Result<T, EngineError> {
+    fn request<T>(
+        &mut self,
+        make: impl FnOnce(u64) -> Request,
+        pick: impl FnMut(Event) -> Option<T>,
+    ) -> Result<T, EngineError> {
         self.ensure_worker()?;
         let id = self.take_id();
         self.worker().send(&make(id))?;

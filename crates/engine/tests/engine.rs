@@ -158,14 +158,26 @@ assign ::= "Motor" [1-9] ".Run := " ("TRUE" | "FALSE") ";\n"
     let lines: Vec<&str> = out.text.lines().collect();
     assert!(!lines.is_empty(), "{out:?}");
     // The last line may be cut by max_tokens; every complete one must match.
-    let complete = if out.text.ends_with('\n') { &lines[..] } else { &lines[..lines.len() - 1] };
+    let complete = if out.text.ends_with('\n') {
+        &lines[..]
+    } else {
+        &lines[..lines.len() - 1]
+    };
     for line in complete {
-        let rest = line.strip_prefix("Motor").unwrap_or_else(|| panic!("{line:?}"));
+        let rest = line
+            .strip_prefix("Motor")
+            .unwrap_or_else(|| panic!("{line:?}"));
         let (digit, rest) = rest.split_at(1);
         assert!(("1"..="9").contains(&digit), "{line:?}");
-        assert!(rest == ".Run := TRUE;" || rest == ".Run := FALSE;", "{line:?}");
+        assert!(
+            rest == ".Run := TRUE;" || rest == ".Run := FALSE;",
+            "{line:?}"
+        );
     }
-    assert!(matches!(out.finish, FinishReason::MaxTokens | FinishReason::EndOfText | FinishReason::GrammarComplete));
+    assert!(matches!(
+        out.finish,
+        FinishReason::MaxTokens | FinishReason::EndOfText | FinishReason::GrammarComplete
+    ));
 }
 
 #[test]
@@ -181,7 +193,12 @@ fn grammar_that_completes_ends_the_generation() {
 #[test]
 fn invalid_grammar_is_a_clear_error_not_an_abort() {
     let mut e = engine();
-    for bad in ["root ::= undefined_rule", "root ::= \"unterminated", "", "root ::= [a-"] {
+    for bad in [
+        "root ::= undefined_rule",
+        "root ::= \"unterminated",
+        "",
+        "root ::= [a-",
+    ] {
         let mut req = sampled(PROMPT, 5, 1);
         req.grammar = Some(bad.into());
         let err = e.generate(&req, |_| {}).unwrap_err();
@@ -191,7 +208,10 @@ fn invalid_grammar_is_a_clear_error_not_an_abort() {
     let mut req = sampled(PROMPT, 5, 1);
     req.grammar = Some("root ::= \"a\" missing".into());
     let err = e.generate(&req, |_| {}).unwrap_err();
-    assert!(err.message.contains("missing"), "llama.cpp's reason is quoted: {err}");
+    assert!(
+        err.message.contains("missing"),
+        "llama.cpp's reason is quoted: {err}"
+    );
     assert_eq!(e.restarts(), 0, "the worker survived every bad grammar");
     assert!(e.generate(&sampled(PROMPT, 3, 1), |_| {}).is_ok());
 }
@@ -212,7 +232,10 @@ fn over_long_prompt_follows_the_overflow_policy() {
 
     let mut req = sampled("short", 300, 1);
     req.overflow = OverflowPolicy::TruncateStart;
-    assert_eq!(e.generate(&req, |_| {}).unwrap_err().kind, ErrorKind::ContextOverflow);
+    assert_eq!(
+        e.generate(&req, |_| {}).unwrap_err().kind,
+        ErrorKind::ContextOverflow
+    );
 }
 
 #[test]
@@ -221,9 +244,24 @@ fn invalid_requests_are_refused_before_llama_cpp() {
     let cases: Vec<GenerateRequest> = vec![
         GenerateRequest::prompt("", 5),
         GenerateRequest::prompt("x", 0),
-        GenerateRequest { sampling: Sampling { top_p: 0.0, ..Sampling::default() }, ..GenerateRequest::prompt("x", 5) },
-        GenerateRequest { sampling: Sampling { temperature: f32::NAN, ..Sampling::default() }, ..GenerateRequest::prompt("x", 5) },
-        GenerateRequest { input: Input::Chat(vec![]), ..GenerateRequest::prompt("x", 5) },
+        GenerateRequest {
+            sampling: Sampling {
+                top_p: 0.0,
+                ..Sampling::default()
+            },
+            ..GenerateRequest::prompt("x", 5)
+        },
+        GenerateRequest {
+            sampling: Sampling {
+                temperature: f32::NAN,
+                ..Sampling::default()
+            },
+            ..GenerateRequest::prompt("x", 5)
+        },
+        GenerateRequest {
+            input: Input::Chat(vec![]),
+            ..GenerateRequest::prompt("x", 5)
+        },
     ];
     for req in cases {
         let err = e.generate(&req, |_| {}).unwrap_err();
@@ -235,7 +273,8 @@ fn invalid_requests_are_refused_before_llama_cpp() {
 #[test]
 fn prefix_reuse_skips_decoding_the_shared_prefix() {
     let mut e = engine();
-    let prefix = "Plant documentation. Pump P1 feeds tank T1; level switch LS1 stops it at 90 %. ".repeat(10);
+    let prefix = "Plant documentation. Pump P1 feeds tank T1; level switch LS1 stops it at 90 %. "
+        .repeat(10);
     let greedy = |q: &str| GenerateRequest {
         sampling: Sampling::greedy(),
         ..GenerateRequest::prompt(format!("{prefix}Q: {q}\nA:"), 4)
@@ -244,12 +283,24 @@ fn prefix_reuse_skips_decoding_the_shared_prefix() {
     assert!(cold.reused_tokens <= 1, "{cold:?}");
     assert_eq!(cold.decoded_prompt_tokens, cold.prompt_tokens);
     let warm = e.generate(&greedy("what feeds T1?"), |_| {}).unwrap().stats;
-    assert!(warm.reused_tokens as f64 > 0.8 * warm.prompt_tokens as f64, "{warm:?}");
-    assert_eq!(warm.decoded_prompt_tokens + warm.reused_tokens, warm.prompt_tokens);
+    assert!(
+        warm.reused_tokens as f64 > 0.8 * warm.prompt_tokens as f64,
+        "{warm:?}"
+    );
+    assert_eq!(
+        warm.decoded_prompt_tokens + warm.reused_tokens,
+        warm.prompt_tokens
+    );
     let same = e.generate(&greedy("what feeds T1?"), |_| {}).unwrap().stats;
-    assert_eq!(same.decoded_prompt_tokens, 0, "an identical prompt decodes nothing: {same:?}");
+    assert_eq!(
+        same.decoded_prompt_tokens, 0,
+        "an identical prompt decodes nothing: {same:?}"
+    );
     let stats = e.stats().unwrap();
-    assert_eq!(stats.prompt_tokens_reused, u64::from(warm.reused_tokens + same.reused_tokens + cold.reused_tokens));
+    assert_eq!(
+        stats.prompt_tokens_reused,
+        u64::from(warm.reused_tokens + same.reused_tokens + cold.reused_tokens)
+    );
 }
 
 #[test]
@@ -261,10 +312,14 @@ fn reused_prefix_gives_the_same_greedy_answer_as_a_cold_run() {
     };
     let mut warm = engine();
     warm.generate(&req("when may C1 run?"), |_| {}).unwrap();
-    let reused = warm.generate(&req("which door guards C1?"), |_| {}).unwrap();
+    let reused = warm
+        .generate(&req("which door guards C1?"), |_| {})
+        .unwrap();
     assert!(reused.stats.reused_tokens > 100);
     let mut cold = engine();
-    let fresh = cold.generate(&req("which door guards C1?"), |_| {}).unwrap();
+    let fresh = cold
+        .generate(&req("which door guards C1?"), |_| {})
+        .unwrap();
     assert_eq!(reused.text, fresh.text);
 }
 
@@ -286,8 +341,14 @@ fn chat_messages_work_on_a_base_model() {
     let mut e = engine();
     let req = GenerateRequest {
         input: Input::Chat(vec![
-            ChatMessage { role: "system".into(), content: "You answer in one sentence.".into() },
-            ChatMessage { role: "user".into(), content: "What does a PLC do?".into() },
+            ChatMessage {
+                role: "system".into(),
+                content: "You answer in one sentence.".into(),
+            },
+            ChatMessage {
+                role: "user".into(),
+                content: "What does a PLC do?".into(),
+            },
         ]),
         sampling: Sampling::greedy(),
         max_tokens: 20,
@@ -304,7 +365,11 @@ fn chat_messages_work_on_a_base_model() {
 fn embeddings_are_normalised_vectors() {
     let mut e = engine();
     let v = e
-        .embed(&["motor overload relay".into(), "Motorschutzschalter".into(), "电机过载".into()])
+        .embed(&[
+            "motor overload relay".into(),
+            "Motorschutzschalter".into(),
+            "电机过载".into(),
+        ])
         .unwrap();
     assert_eq!(v.len(), 3);
     for x in &v {
@@ -313,7 +378,10 @@ fn embeddings_are_normalised_vectors() {
         assert!((norm - 1.0).abs() < 1e-3, "{norm}");
     }
     assert_ne!(v[0], v[1]);
-    assert_eq!(e.embed(&["".into()]).unwrap_err().kind, ErrorKind::InvalidRequest);
+    assert_eq!(
+        e.embed(&["".into()]).unwrap_err().kind,
+        ErrorKind::InvalidRequest
+    );
 }
 
 #[test]
@@ -324,7 +392,10 @@ fn bad_model_files_are_clear_errors() {
     let missing = dir.path().join("nope.gguf");
     let err = e.load(&missing, LoadParams::default()).unwrap_err();
     assert_eq!(err.kind, ErrorKind::ModelLoad);
-    assert!(err.message.contains("nope.gguf") && err.message.contains("does not exist"), "{err}");
+    assert!(
+        err.message.contains("nope.gguf") && err.message.contains("does not exist"),
+        "{err}"
+    );
 
     let text = dir.path().join("notes.gguf");
     std::fs::write(&text, "these are not weights").unwrap();
@@ -335,11 +406,24 @@ fn bad_model_files_are_clear_errors() {
     let truncated = dir.path().join("half.gguf");
     std::fs::write(&truncated, &real[..real.len() / 2]).unwrap();
     let err = e.load(&truncated, LoadParams::default()).unwrap_err();
-    assert!(err.message.contains("truncated") && err.message.contains("half.gguf"), "{err}");
+    assert!(
+        err.message.contains("truncated") && err.message.contains("half.gguf"),
+        "{err}"
+    );
 
-    let err = e.generate(&GenerateRequest::prompt("x", 1), |_| {}).unwrap_err();
+    let err = e
+        .generate(&GenerateRequest::prompt("x", 1), |_| {})
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::NoModelLoaded);
 
-    let err = e.load(&default_model(), LoadParams { n_ctx: Some(1_000_000), ..LoadParams::default() }).unwrap_err();
+    let err = e
+        .load(
+            &default_model(),
+            LoadParams {
+                n_ctx: Some(1_000_000),
+                ..LoadParams::default()
+            },
+        )
+        .unwrap_err();
     assert!(err.message.contains("context size"), "{err}");
 }

@@ -217,7 +217,9 @@ pub fn inspect(path: &Path) -> Result<GgufInfo, GgufError> {
         let name = r.string(&format!("the name of tensor {i}"))?;
         let n_dims = r.u32(&format!("the rank of tensor {name:?}"))?;
         if n_dims == 0 || n_dims > 8 {
-            return Err(r.corrupt(format!("tensor {name:?} has {n_dims} dimensions (1 to 8 allowed)")));
+            return Err(r.corrupt(format!(
+                "tensor {name:?} has {n_dims} dimensions (1 to 8 allowed)"
+            )));
         }
         let mut dims = Vec::with_capacity(n_dims as usize);
         for _ in 0..n_dims {
@@ -263,8 +265,7 @@ fn check_plausible(info: &GgufInfo) -> Result<(), GgufError> {
         _ => {
             return Err(GgufError::Implausible {
                 path: path(),
-                problem: "metadata has no general.architecture, so llama.cpp cannot load it"
-                    .into(),
+                problem: "metadata has no general.architecture, so llama.cpp cannot load it".into(),
             })
         }
     }

@@ -91,11 +91,12 @@ impl<'p, R: Read> Reader<'p, R> {
 
     fn skip(&mut self, n: u64, what: &str) -> Result<(), GgufError> {
         self.need(n, what)?;
-        let copied = std::io::copy(&mut (&mut self.inner).take(n), &mut std::io::sink())
-            .map_err(|source| GgufError::Unreadable {
+        let copied = std::io::copy(&mut (&mut self.inner).take(n), &mut std::io::sink()).map_err(
+            |source| GgufError::Unreadable {
                 path: self.path.to_owned(),
                 source,
-            })?;
+            },
+        )?;
         if copied != n {
             return Err(GgufError::Truncated {
                 path: self.path.to_owned(),
@@ -175,9 +176,7 @@ impl<'p, R: Read> Reader<'p, R> {
             10..=12 => Some(8),
             8 | 9 => None,
             other => {
-                return Err(self.corrupt(format!(
-                    "array {key:?} has unknown element type {other}"
-                )))
+                return Err(self.corrupt(format!("array {key:?} has unknown element type {other}")))
             }
         };
         self.check_count(len, fixed.unwrap_or(8), &format!("items in {key:?}"))?;

@@ -58,7 +58,11 @@ pub fn main() -> i32 {
     let backend = match LlamaBackend::init() {
         Ok(b) => b,
         Err(e) => {
-            out.error(None, ErrorKind::Internal, format!("llama.cpp backend failed to start: {e}"));
+            out.error(
+                None,
+                ErrorKind::Internal,
+                format!("llama.cpp backend failed to start: {e}"),
+            );
             return 3;
         }
     };
@@ -121,7 +125,11 @@ fn spawn_reader(out: Out, cancel: CancelFlag) -> Receiver<Request> {
                         break;
                     }
                 }
-                Err(e) => out.error(None, ErrorKind::Protocol, format!("unreadable request: {e}")),
+                Err(e) => out.error(
+                    None,
+                    ErrorKind::Protocol,
+                    format!("unreadable request: {e}"),
+                ),
             }
         }
         let _ = tx.send(Request::Shutdown);

@@ -77,7 +77,8 @@ impl TokenSampler {
         let mut token = selected(&cur);
 
         if let Some(grammar) = self.grammar.as_mut() {
-            let mut single = LlamaTokenDataArray::new(vec![LlamaTokenData::new(token, 1.0, 0.0)], false);
+            let mut single =
+                LlamaTokenDataArray::new(vec![LlamaTokenData::new(token, 1.0, 0.0)], false);
             grammar.apply(&mut single);
             if single.data[0].logit() == f32::NEG_INFINITY {
                 self.resamples += 1;

@@ -149,7 +149,10 @@ impl<'m> Session<'m> {
             ));
         }
         if params.n_batch == 0 {
-            return Err(fail(ErrorKind::InvalidRequest, "n_batch must be at least 1"));
+            return Err(fail(
+                ErrorKind::InvalidRequest,
+                "n_batch must be at least 1",
+            ));
         }
         let n_batch = params.n_batch.min(n_ctx);
         let threads = params.threads.unwrap_or_else(physical_cores).clamp(1, 512) as i32;
@@ -162,17 +165,27 @@ impl<'m> Session<'m> {
             // Keep the whole window for sliding-window layers too, so a shared
             // prefix can be reused however far back it starts.
             .with_swa_full(true);
-        let ctx = model
-            .new_context(backend, ctx_params)
-            .map_err(|e| fail(ErrorKind::ModelLoad, format!("could not create a context of {n_ctx} tokens: {e}")))?;
+        let ctx = model.new_context(backend, ctx_params).map_err(|e| {
+            fail(
+                ErrorKind::ModelLoad,
+                format!("could not create a context of {n_ctx} tokens: {e}"),
+            )
+        })?;
         let gguf = millwright_gguf::inspect(path).ok();
         let info = ModelInfo {
             path: path.to_owned(),
             name: gguf
                 .as_ref()
                 .and_then(|g| g.name().map(String::from))
-                .unwrap_or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()),
-            architecture: gguf.as_ref().map(|g| g.architecture().to_owned()).unwrap_or_default(),
+                .unwrap_or_else(|| {
+                    path.file_stem()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                }),
+            architecture: gguf
+                .as_ref()
+                .map(|g| g.architecture().to_owned())
+                .unwrap_or_default(),
             file_size: gguf.as_ref().map_or(0, |g| g.file_size),
             n_params: model.n_params(),
             n_ctx_train,
@@ -212,14 +225,19 @@ impl<'m> Session<'m> {
             Input::Prompt(p) => Ok((p.clone(), false)),
             Input::Chat(messages) => {
                 if messages.is_empty() {
-                    return Err(fail(ErrorKind::InvalidRequest, "a chat needs at least one message"));
+                    return Err(fail(
+                        ErrorKind::InvalidRequest,
+                        "a chat needs at least one message",
+                    ));
                 }
                 if let Ok(tmpl) = self.model.chat_template(None) {
                     let chat: Result<Vec<_>, _> = messages
                         .iter()
                         .map(|m| LlamaChatMessage::new(m.role.clone(), m.content.clone()))
                         .collect();
-                    let chat = chat.map_err(|e| fail(ErrorKind::InvalidRequest, format!("chat message: {e}")))?;
+                    let chat = chat.map_err(|e| {
+                        fail(ErrorKind::InvalidRequest, format!("chat message: {e}"))
+                    })?;
                     if let Ok(text) = self.model.apply_chat_template(&tmpl, &chat, true) {
                         return Ok((text, true));
                     }
@@ -242,7 +260,10 @@ impl<'m> Session<'m> {
         self.stats.requests += 1;
         let mut stats = GenerationStats::default();
         if req.max_tokens == 0 {
-            return Err(fail(ErrorKind::InvalidRequest, "max_tokens must be at least 1"));
+            return Err(fail(
+                ErrorKind::InvalidRequest,
+                "max_tokens must be at least 1",
+            ));
         }
         let (text, special) = self.render(&req.input)?;
         if text.is_empty() {
@@ -259,7 +280,10 @@ impl<'m> Session<'m> {
             })?;
         let mut tokens = self.tokenize(&text, special);
         if tokens.is_empty() {
-            return Err(fail(ErrorKind::InvalidRequest, "the prompt produced no tokens"));
+            return Err(fail(
+                ErrorKind::InvalidRequest,
+                "the prompt produced no tokens",
+            ));
         }
 
         // Context guard: prompt + max_tokens must fit, or the policy decides.
@@ -324,11 +348,16 @@ impl<'m> Session<'m> {
                 finish = FinishReason::EndOfText;
                 break;
             }
-            sampler.accept(token).map_err(|m| fail(ErrorKind::Internal, m))?;
+            sampler
+                .accept(token)
+                .map_err(|m| fail(ErrorKind::Internal, m))?;
             let piece = vocab.token_to_piece(token, false, None);
             let push = stream.push(&piece);
             if !push.text.is_empty() {
-                out.send(&Event::Token { id, text: push.text });
+                out.send(&Event::Token {
+                    id,
+                    text: push.text,
+                });
             }
             if push.stopped {
                 finish = FinishReason::StopString;
@@ -345,9 +374,12 @@ impl<'m> Session<'m> {
             batch
                 .add(token, self.cached.len() as i32, &[0], true)
                 .map_err(|e| fail(ErrorKind::Internal, e.to_string()))?;
-            self.ctx
-                .decode(&mut batch)
-                .map_err(|e| fail(ErrorKind::Decode, format!("decoding a generated token failed: {e}")))?;
+            self.ctx.decode(&mut batch).map_err(|e| {
+                fail(
+                    ErrorKind::Decode,
+                    format!("decoding a generated token failed: {e}"),
+                )
+            })?;
             self.cached.push(token);
             logits = self.ctx.get_logits_ith(0).to_vec();
         }
@@ -371,7 +403,11 @@ impl<'m> Session<'m> {
 
     /// Makes the KV cache hold `tokens` and returns the logits after the last one,
     /// decoding only what differs from what the cache already holds.
-    fn prefill(&mut self, tokens: &[LlamaToken], stats: &mut GenerationStats) -> Result<Vec<f32>, Failure> {
+    fn prefill(
+        &mut self,
+        tokens: &[LlamaToken],
+        stats: &mut GenerationStats,
+    ) -> Result<Vec<f32>, Failure> {
         let common = self
             .cached
             .iter()
@@ -415,7 +451,10 @@ impl<'m> Session<'m> {
                 self.ctx.clear_kv_cache();
                 self.cached.clear();
                 self.last_prompt = None;
-                return Err(fail(ErrorKind::Decode, format!("decoding the prompt failed: {e}")));
+                return Err(fail(
+                    ErrorKind::Decode,
+                    format!("decoding the prompt failed: {e}"),
+                ));
             }
         }
         stats.decoded_prompt_tokens = rest.len() as u32;
@@ -452,7 +491,11 @@ impl<'m> Session<'m> {
         }
     }
 
-    fn embed(&mut self, backend: &LlamaBackend, texts: &[String]) -> Result<Vec<Vec<f32>>, Failure> {
+    fn embed(
+        &mut self,
+        backend: &LlamaBackend,
+        texts: &[String],
+    ) -> Result<Vec<Vec<f32>>, Failure> {
         let n_ctx = self.info.n_ctx.min(2048);
         if self.embed_ctx.is_none() {
             let params = LlamaContextParams::default()
@@ -463,11 +506,12 @@ impl<'m> Session<'m> {
                 .with_n_threads_batch(self.threads)
                 .with_embeddings(true)
                 .with_pooling_type(LlamaPoolingType::Mean);
-            self.embed_ctx = Some(
-                self.model
-                    .new_context(backend, params)
-                    .map_err(|e| fail(ErrorKind::ModelLoad, format!("could not create an embedding context: {e}")))?,
-            );
+            self.embed_ctx = Some(self.model.new_context(backend, params).map_err(|e| {
+                fail(
+                    ErrorKind::ModelLoad,
+                    format!("could not create an embedding context: {e}"),
+                )
+            })?);
         }
         let mut vectors = Vec::with_capacity(texts.len());
         for (i, text) in texts.iter().enumerate() {
@@ -475,7 +519,10 @@ impl<'m> Session<'m> {
             if text.trim().is_empty() || tokens.len() > n_ctx as usize {
                 return Err(fail(
                     ErrorKind::InvalidRequest,
-                    format!("text {i} is {} tokens; embeddings take non-blank text of at most {n_ctx}", tokens.len()),
+                    format!(
+                        "text {i} is {} tokens; embeddings take non-blank text of at most {n_ctx}",
+                        tokens.len()
+                    ),
                 ));
             }
             let ctx = self.embed_ctx.as_mut().expect("created above");
@@ -489,7 +536,12 @@ impl<'m> Session<'m> {
             let v = ctx
                 .embeddings_seq_ith(0)
                 .map_err(|e| fail(ErrorKind::Decode, format!("embedding text {i}: {e}")))?;
-            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(f32::EPSILON);
+            let norm = v
+                .iter()
+                .map(|x| x * x)
+                .sum::<f32>()
+                .sqrt()
+                .max(f32::EPSILON);
             vectors.push(v.iter().map(|x| x / norm).collect());
         }
         Ok(vectors)
@@ -522,7 +574,10 @@ fn system_info() -> String {
         if p.is_null() {
             String::new()
         } else {
-            std::ffi::CStr::from_ptr(p).to_string_lossy().trim().to_owned()
+            std::ffi::CStr::from_ptr(p)
+                .to_string_lossy()
+                .trim()
+                .to_owned()
         }
     }
 }

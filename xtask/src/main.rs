@@ -190,5 +190,49 @@ fn test() -> Result<()> {
             "warnings",
         ],
     )?;
-    cargo(&paths, &["test", "--release", "--workspace"])
+    test_with_summary(&paths)
+}
+
+/// Runs every test, echoing cargo's output, and ends with one total line
+/// (`tests: N passed, N failed`) so the last word is not a doc-test run of zero.
+fn test_with_summary(paths: &Paths) -> Result<()> {
+    use std::io::{BufRead, BufReader};
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut child = Command::new(cargo)
+        .args(["test", "--release", "--workspace", "--no-fail-fast"])
+        .current_dir(&paths.root)
+        .env("CARGO_TARGET_DIR", &paths.target)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run cargo test: {e}"))?;
+    let (mut passed, mut failed) = (0u64, 0u64);
+    let stdout = child.stdout.take().expect("piped");
+    for line in BufReader::new(stdout).lines() {
+        let line = line.map_err(|e| format!("reading cargo test output: {e}"))?;
+        println!("{line}");
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            let count = |word: &str| -> u64 {
+                rest.split(';')
+                    .find_map(|part| {
+                        part.trim()
+                            .strip_suffix(word)?
+                            .trim()
+                            .rsplit(' ')
+                            .next()?
+                            .parse()
+                            .ok()
+                    })
+                    .unwrap_or(0)
+            };
+            passed += count("passed");
+            failed += count("failed");
+        }
+    }
+    let status = child.wait().map_err(|e| format!("cargo test: {e}"))?;
+    println!("tests: {passed} passed, {failed} failed");
+    if status.success() && failed == 0 {
+        Ok(())
+    } else {
+        Err(format!("cargo test failed ({status})"))
+    }
 }

@@ -23,6 +23,9 @@ enum Command {
     Models(cmd::models::ModelsCmd),
     /// Continue a prompt with the local model, streaming to stdout.
     Generate(cmd::generate::GenerateArgs),
+    /// Structured Text: check (more to come: format, export, grammar).
+    #[command(subcommand)]
+    St(cmd::st::StCmd),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(cmd::bench::BenchCmd),
@@ -36,6 +39,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Models(c) => cmd::models::run(c),
         Command::Generate(a) => cmd::generate::run(a),
+        Command::St(c) => cmd::st::run(c),
         Command::Bench(c) => cmd::bench::run(c),
     };
     match result {

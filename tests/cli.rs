@@ -235,3 +235,51 @@ fn inspect_describes_a_gguf_file() {
     assert!(out.contains("architecture:  gemma3"), "{out}");
     assert!(out.contains("base (no chat template)"), "{out}");
 }
+
+#[test]
+fn st_check_reports_text_json_and_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.st");
+    std::fs::write(&good, "FUNCTION_BLOCK FB_Ok\nVAR_INPUT x : BOOL; END_VAR\nVAR_OUTPUT y : BOOL; END_VAR\ny := NOT x;\nEND_FUNCTION_BLOCK\n").unwrap();
+    let bad = dir.path().join("bad.st");
+    std::fs::write(
+        &bad,
+        "PROGRAM P\nVAR a : INT END_VAR\na = 1;\nEND_PROGRAM\n",
+    )
+    .unwrap();
+    // Latin-1, as CODESYS exports it.
+    let latin1 = dir.path().join("latin1.st");
+    std::fs::write(
+        &latin1,
+        b"PROGRAM P\n(* Gr\xf6\xdfe *)\nVAR x : INT; END_VAR\nx := 1;\nEND_PROGRAM\n",
+    )
+    .unwrap();
+
+    let (code, _, err) = run(bin().args(["st", "check"]).arg(&good).arg(&latin1));
+    assert_eq!(code, 0, "{err}");
+
+    let (code, out, _) = run(bin().args(["st", "check"]).arg(&bad));
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("error[ST0010]") && out.contains("bad.st:2:"),
+        "{out}"
+    );
+
+    let (code, out, _) = run(bin().args(["st", "check", "--json"]).arg(&good).arg(&bad));
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["files"][0]["pous"][0], "FB_Ok");
+    assert_eq!(v["files"][0]["diagnostics"].as_array().unwrap().len(), 0);
+    let d = &v["files"][1]["diagnostics"];
+    assert_eq!(d.as_array().unwrap().len(), 2, "{d}");
+    for key in ["code", "severity", "line", "column", "message"] {
+        assert!(!d[0][key].is_null(), "{key}: {d}");
+    }
+    assert_eq!(d[1]["line"], 3);
+
+    let (code, _, err) = run(bin()
+        .args(["st", "check"])
+        .arg(dir.path().join("missing.st")));
+    assert_eq!(code, 2);
+    assert!(err.contains("missing.st"), "{err}");
+}

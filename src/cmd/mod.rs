@@ -2,3 +2,4 @@ pub mod bench;
 pub mod engine_opts;
 pub mod generate;
 pub mod models;
+pub mod st;

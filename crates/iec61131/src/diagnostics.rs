@@ -1,0 +1,112 @@
+//! Diagnostics with stable codes. Messages say what is wrong, where, and what
+//! would be right: they are read by people and fed back to a model to repair code.
+
+use serde::Serialize;
+
+use crate::token::Span;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+macro_rules! codes {
+    ($($name:ident = $code:literal, $summary:literal;)*) => {
+        /// Every diagnostic's stable code. Never renumber: users and models key on them.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Code { $($name,)* }
+
+        impl Code {
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$name => $code,)* }
+            }
+            /// One line on what the code means.
+            pub fn summary(self) -> &'static str {
+                match self { $(Code::$name => $summary,)* }
+            }
+            pub const ALL: &'static [Code] = &[$(Code::$name,)*];
+        }
+    };
+}
+
+codes! {
+    UnexpectedChar = "ST0001", "a character that cannot start any token";
+    UnterminatedComment = "ST0002", "a comment that is never closed";
+    UnterminatedString = "ST0003", "a string literal that is never closed";
+    BadNumber = "ST0004", "a malformed numeric literal";
+    BadEscape = "ST0005", "an invalid `$` escape in a string";
+    BadTimeLiteral = "ST0006", "a malformed TIME, DATE, TIME_OF_DAY or DATE_AND_TIME literal";
+    BadAddress = "ST0007", "a malformed direct address";
+    Expected = "ST0010", "the parser expected something else here";
+    MissingEnd = "ST0011", "a block without its END_ keyword";
+    TooDeep = "ST0012", "nesting deeper than the parser allows";
+    MismatchedName = "ST0013", "an END marker or name that does not match";
+    EmptyFile = "ST0014", "a file with no program organisation unit";
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    pub span: Span,
+    pub message: String,
+    /// What would be right, when there is something specific to say.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(code: Code, span: Span, message: impl Into<String>) -> Self {
+        Diagnostic {
+            code,
+            severity: Severity::Error,
+            span,
+            message: message.into(),
+            help: None,
+        }
+    }
+    pub fn warning(code: Code, span: Span, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Self::error(code, span, message)
+        }
+    }
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// Line starts of a text, for turning byte offsets into lines and columns
+/// without rescanning the text for every diagnostic.
+pub struct LineIndex<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub fn new(text: &'a str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(
+                text.bytes()
+                    .enumerate()
+                    .filter(|&(_, b)| b == b'\n')
+                    .map(|(i, _)| i + 1),
+            )
+            .collect();
+        LineIndex { text, starts }
+    }
+
+    /// Line and column of a byte offset, both from 1; the column counts characters.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = self.starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.starts[line];
+        let col = self
+            .text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count());
+        (line + 1, col + 1)
+    }
+}

@@ -19,11 +19,17 @@ pub enum StCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Print the GBNF grammar that constrains a model writing Structured Text.
+    Grammar,
 }
 
 pub fn run(cmd: StCmd) -> Result<ExitCode> {
     match cmd {
         StCmd::Check { files, json } => check(&files, json),
+        StCmd::Grammar => {
+            print!("{}", millwright_iec61131::gbnf::grammar());
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -13,7 +13,7 @@ pub mod text_stream;
 pub mod worker;
 
 pub use protocol::{
-    ChatMessage, ErrorKind, FinishReason, GenerateRequest, GenerationStats, Input, LoadParams,
-    ModelInfo, OverflowPolicy, Sampling,
+    ChatMessage, ErrorKind, FinishReason, GenerateRequest, GenerationStats, GrammarCheck, Input,
+    LoadParams, ModelInfo, OverflowPolicy, Sampling,
 };
 pub use supervisor::{Canceller, Engine, EngineError, Generated, WorkerCommand};

@@ -195,6 +195,12 @@ pub enum Request {
     Stats {
         id: u64,
     },
+    /// Runs `text` through `grammar` token by token, as constrained decoding would.
+    GrammarCheck {
+        id: u64,
+        grammar: String,
+        text: String,
+    },
     Shutdown,
 }
 
@@ -277,6 +283,19 @@ pub struct WorkerStats {
     pub last: Option<GenerationStats>,
 }
 
+/// Whether a grammar accepts a text, as decoding under it would.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrammarCheck {
+    /// Every token of the text was allowed.
+    pub accepted: bool,
+    /// The grammar may end after the text (an end-of-text token is allowed).
+    pub complete: bool,
+    /// Byte offset of the first token the grammar refused, and that token's text.
+    pub rejected_at: Option<usize>,
+    pub rejected_token: Option<String>,
+    pub tokens: u32,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
@@ -329,6 +348,10 @@ pub enum Event {
     Stats {
         id: u64,
         stats: WorkerStats,
+    },
+    GrammarChecked {
+        id: u64,
+        result: GrammarCheck,
     },
     Error {
         id: Option<u64>,

@@ -16,8 +16,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::protocol::{
-    ErrorKind, Event, FinishReason, GenerateRequest, GenerationStats, LoadParams, ModelInfo,
-    Request, WorkerStats, PROTOCOL_VERSION,
+    ErrorKind, Event, FinishReason, GenerateRequest, GenerationStats, GrammarCheck, LoadParams,
+    ModelInfo, Request, WorkerStats, PROTOCOL_VERSION,
 };
 
 /// How long a worker may take to start (process start and backend init).
@@ -79,6 +79,9 @@ struct Worker {
     stdin: Arc<Mutex<ChildStdin>>,
     events: Receiver<Incoming>,
     stderr_tail: Arc<Mutex<VecDeque<String>>>,
+    /// llama.cpp's reason for the last grammar it could not parse (printed to
+    /// stderr with the whole grammar after it, so kept apart from the tail).
+    grammar_error: Arc<Mutex<Option<String>>>,
 }
 
 impl Worker {
@@ -120,12 +123,18 @@ impl Worker {
 
         let stderr_tail = Arc::new(Mutex::new(VecDeque::new()));
         let tail = stderr_tail.clone();
+        let grammar_error = Arc::new(Mutex::new(None));
+        let grammar_slot = grammar_error.clone();
         let echo = std::env::var_os("MILLWRIGHT_LLAMA_LOG").is_some();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
                 if echo {
                     eprintln!("[worker] {line}");
+                }
+                if let Some((_, why)) = line.split_once("error parsing grammar: ") {
+                    *grammar_slot.lock().unwrap_or_else(|p| p.into_inner()) =
+                        Some(why.trim().to_owned());
                 }
                 let mut t = tail.lock().unwrap_or_else(|p| p.into_inner());
                 if t.len() == STDERR_TAIL {
@@ -140,6 +149,7 @@ impl Worker {
             stdin: Arc::new(Mutex::new(stdin)),
             events,
             stderr_tail,
+            grammar_error,
         };
         match worker.events.recv_timeout(START_TIMEOUT) {
             Ok(Incoming::Event(Event::Ready { version, .. })) if version == PROTOCOL_VERSION => {}
@@ -442,26 +452,14 @@ impl Engine {
         };
         let deadline = Instant::now() + Duration::from_millis(300);
         loop {
+            // Taken, so a later failure cannot quote this one.
+            if let Some(why) = worker
+                .grammar_error
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take()
             {
-                let mut tail = worker.stderr_tail.lock().unwrap_or_else(|p| p.into_inner());
-                if let Some(at) = tail
-                    .iter()
-                    .rposition(|l| l.contains("error parsing grammar"))
-                {
-                    let detail: Vec<&str> = tail
-                        .iter()
-                        .skip(at)
-                        .map(|l| l.trim())
-                        .filter(|l| !l.is_empty() && *l != "failed to parse grammar")
-                        .take(4)
-                        .collect();
-                    let detail = detail
-                        .join(" | ")
-                        .replace("parse: error parsing grammar: ", "");
-                    // Consumed, so a later failure cannot quote this one.
-                    tail.drain(at..);
-                    return format!("{message}: {detail}");
-                }
+                return format!("{message}: {why}");
             }
             if Instant::now() > deadline {
                 return message;
@@ -575,6 +573,25 @@ impl Engine {
             },
             |ev| match ev {
                 Event::Embeddings { vectors, .. } => Some(vectors),
+                _ => None,
+            },
+        )
+    }
+
+    /// Whether `grammar` accepts `text` token by token, as decoding under it would.
+    pub fn grammar_check(
+        &mut self,
+        grammar: &str,
+        text: &str,
+    ) -> Result<GrammarCheck, EngineError> {
+        self.request(
+            |id| Request::GrammarCheck {
+                id,
+                grammar: grammar.into(),
+                text: text.into(),
+            },
+            |ev| match ev {
+                Event::GrammarChecked { result, .. } => Some(result),
                 _ => None,
             },
         )

@@ -7,10 +7,12 @@
 //! - [`literals`]: values of integer, real, string, duration and date literals.
 //! - [`parser`]: the recovering parser, producing an [`ast`] and every diagnostic.
 //! - [`diagnostics`]: stable codes (`ST0xxx`), severities, spans.
+//! - [`gbnf`]: the grammar that constrains a model writing ST (llama.cpp GBNF).
 //! - [`render`]: diagnostics as rustc-style text, or located for JSON.
 
 pub mod ast;
 pub mod diagnostics;
+pub mod gbnf;
 pub mod lexer;
 pub mod literals;
 pub mod parser;

@@ -87,7 +87,8 @@ pub fn main() -> i32 {
             }
             Request::Generate { id, .. }
             | Request::CountTokens { id, .. }
-            | Request::Embed { id, .. } => {
+            | Request::Embed { id, .. }
+            | Request::GrammarCheck { id, .. } => {
                 out.error(Some(id), ErrorKind::NoModelLoaded, "no model is loaded");
             }
             Request::Stats { id } => out.send(&Event::Stats {

@@ -9,7 +9,7 @@ use llama_cpp_2::token::data::LlamaTokenData;
 use llama_cpp_2::token::data_array::LlamaTokenDataArray;
 use llama_cpp_2::token::LlamaToken;
 
-use crate::protocol::Sampling;
+use crate::protocol::{GrammarCheck, Sampling};
 
 pub struct TokenSampler {
     chain: LlamaSampler,
@@ -103,6 +103,51 @@ impl TokenSampler {
         self.chain.accept(token);
         Ok(())
     }
+}
+
+/// Feeds `text` token by token through `grammar`, stopping at the first token it
+/// refuses. Every token is checked before it is accepted, so llama.cpp never
+/// sees a token its grammar cannot take.
+pub fn check_text(model: &LlamaModel, grammar: &str, text: &str) -> Result<GrammarCheck, String> {
+    super::llama_log::clear();
+    let mut g = LlamaSampler::grammar(model, grammar, "root").map_err(|e| {
+        let why = super::llama_log::take();
+        format!(
+            "the grammar is not valid GBNF: {}",
+            if why.is_empty() { e.to_string() } else { why }
+        )
+    })?;
+    let vocab = model.vocab();
+    let tokens = vocab.tokenize(text.as_bytes(), false, false);
+    let allowed = |g: &mut LlamaSampler, t: LlamaToken| {
+        let mut one = LlamaTokenDataArray::new(vec![LlamaTokenData::new(t, 1.0, 0.0)], false);
+        g.apply(&mut one);
+        one.data[0].logit().is_finite()
+    };
+    let mut offset = 0;
+    for (i, &t) in tokens.iter().enumerate() {
+        let piece = vocab.token_to_piece(t, false, None);
+        if !allowed(&mut g, t) {
+            return Ok(GrammarCheck {
+                accepted: false,
+                complete: false,
+                rejected_at: Some(offset),
+                rejected_token: Some(String::from_utf8_lossy(&piece).into_owned()),
+                tokens: i as u32,
+            });
+        }
+        g.try_accept(t)
+            .map_err(|e| format!("the grammar failed on an allowed token: {e}"))?;
+        offset += piece.len();
+    }
+    let complete = allowed(&mut g, vocab.eos());
+    Ok(GrammarCheck {
+        accepted: true,
+        complete,
+        rejected_at: None,
+        rejected_token: None,
+        tokens: tokens.len() as u32,
+    })
 }
 
 fn candidates(logits: &[f32]) -> LlamaTokenDataArray {

@@ -101,6 +101,12 @@ pub(crate) fn serve(
                 Ok(vectors) => out.send(&Event::Embeddings { id, vectors }),
                 Err(f) => out.error(Some(id), f.kind, f.message),
             },
+            Request::GrammarCheck { id, grammar, text } => {
+                match super::sampler::check_text(session.model, &grammar, &text) {
+                    Ok(result) => out.send(&Event::GrammarChecked { id, result }),
+                    Err(m) => out.error(Some(id), ErrorKind::InvalidGrammar, m),
+                }
+            }
             Request::Stats { id } => {
                 let mut stats = session.stats.clone();
                 stats.cached_tokens = session.cached.len() as u32;

@@ -151,7 +151,7 @@ mod tests {
         let g = grammar();
         let defined: Vec<&str> = g
             .lines()
-            .filter_map(|l| l.split_once(" ::= ").map(|(n, ws)| n.trim()))
+            .filter_map(|l| l.split_once(" ::= ").map(|(n, _)| n.trim()))
             .collect();
         // Names outside quotes and character classes.
         let mut used = Vec::new();
@@ -166,7 +166,7 @@ mod tests {
                     '"' if !in_class && prev != '\\' => in_str = !in_str,
                     '[' if !in_str => in_class = true,
                     ']' if !in_str && prev != '\\' => in_class = false,
-                    ws => {}
+                    _ => {}
                 }
                 if !in_str && !in_class && (c.is_ascii_alphanumeric() || c == '-') {
                     word.push(c);

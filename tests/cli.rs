@@ -283,3 +283,36 @@ fn st_check_reports_text_json_and_exit_codes() {
     assert_eq!(code, 2);
     assert!(err.contains("missing.st"), "{err}");
 }
+
+#[test]
+fn st_fmt_rewrites_in_place_and_check_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("p.st");
+    std::fs::write(
+        &f,
+        "program p\nvar x:int; end_var\nx:=x+1; // inc\nend_program\n",
+    )
+    .unwrap();
+    let (code, out, _) = run(bin().args(["st", "fmt", "--check"]).arg(&f));
+    assert_eq!(code, 1);
+    assert!(out.contains("would be reformatted"), "{out}");
+    let (code, _, err) = run(bin().args(["st", "fmt"]).arg(&f));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&f).unwrap(),
+        "PROGRAM p\nVAR\n    x : INT;\nEND_VAR\n\nx := x + 1; // inc\nEND_PROGRAM\n"
+    );
+    let (code, _, _) = run(bin().args(["st", "fmt", "--check"]).arg(&f));
+    assert_eq!(code, 0);
+
+    let bad = dir.path().join("bad.st");
+    std::fs::write(&bad, "PROGRAM p\nx := ;\nEND_PROGRAM\n").unwrap();
+    let (code, _, err) = run(bin().args(["st", "fmt"]).arg(&bad));
+    assert_eq!(code, 2);
+    assert!(err.contains("not formatted"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&bad).unwrap(),
+        "PROGRAM p\nx := ;\nEND_PROGRAM\n",
+        "left untouched"
+    );
+}

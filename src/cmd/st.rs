@@ -19,6 +19,14 @@ pub enum StCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Format files in the canonical style (in place), or with --check report
+    /// which would change (exit 1).
+    Fmt {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        check: bool,
+    },
     /// Print the GBNF grammar that constrains a model writing Structured Text.
     Grammar,
 }
@@ -26,6 +34,7 @@ pub enum StCmd {
 pub fn run(cmd: StCmd) -> Result<ExitCode> {
     match cmd {
         StCmd::Check { files, json } => check(&files, json),
+        StCmd::Fmt { files, check } => fmt(&files, check),
         StCmd::Grammar => {
             print!("{}", millwright_iec61131::gbnf::grammar());
             Ok(ExitCode::SUCCESS)
@@ -91,6 +100,63 @@ fn check(files: &[PathBuf], as_json: bool) -> Result<ExitCode> {
     Ok(if unreadable {
         ExitCode::from(2)
     } else if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn fmt(files: &[PathBuf], check_only: bool) -> Result<ExitCode> {
+    let (mut changed, mut failed) = (0usize, false);
+    for path in files {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("error: cannot read {}: {e}", path.display());
+                failed = true;
+                continue;
+            }
+        };
+        let (text, encoding) = source::decode(&bytes);
+        let formatted = match millwright_iec61131::format::format(&text) {
+            Ok(f) => f,
+            Err(diags) => {
+                // Code with syntax errors is left as it is.
+                print!(
+                    "{}",
+                    render::render_text(&path.display().to_string(), &text, &diags)
+                );
+                eprintln!(
+                    "{}: not formatted: fix the syntax errors first",
+                    path.display()
+                );
+                failed = true;
+                continue;
+            }
+        };
+        if formatted == text {
+            continue;
+        }
+        changed += 1;
+        if check_only {
+            println!("{} would be reformatted", path.display());
+            continue;
+        }
+        let out = match encoding {
+            source::Encoding::Utf8 => formatted.into_bytes(),
+            // Written back in the encoding it came in; every char came from a byte.
+            source::Encoding::Latin1 => formatted.chars().map(|c| c as u32 as u8).collect(),
+        };
+        // Write beside and rename, so an interrupted write never leaves half a file.
+        let tmp = path.with_extension("st.fmt-tmp");
+        std::fs::write(&tmp, out)
+            .and_then(|_| std::fs::rename(&tmp, path))
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        println!("formatted {}", path.display());
+    }
+    Ok(if failed {
+        ExitCode::from(2)
+    } else if check_only && changed > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -104,14 +104,17 @@ int main(int argc, char **argv) {
     enum { RUNS = 3 };
     double pp_tps[RUNS], tg_tps[RUNS];
     int generated = 0;
+    // The engine keeps BOS cached between requests and decodes the rest of the
+    // prompt; do the same, so both time one batch of the same shape.
     for (int r = 0; r < RUNS; r++) {
         llama_memory_clear(llama_get_memory(ctx), true);
+        decode_all(ctx, pp, 1, 512);
         double t0 = now_ms();
-        decode_all(ctx, pp, n_pp, 512);
+        decode_all(ctx, pp + 1, n_pp - 1, 512);
         // The engine copies the last logits out; so does this, to be fair.
         volatile float keep = llama_get_logits_ith(ctx, -1)[0];
         (void)keep;
-        pp_tps[r] = n_pp * 1000.0 / (now_ms() - t0);
+        pp_tps[r] = (n_pp - 1) * 1000.0 / (now_ms() - t0);
     }
     for (int r = 0; r < RUNS; r++) {
         llama_memory_clear(llama_get_memory(ctx), true);
@@ -133,7 +136,7 @@ int main(int argc, char **argv) {
     qsort(pp_tps, RUNS, sizeof(double), cmp);
     qsort(tg_tps, RUNS, sizeof(double), cmp);
     printf("{\"pp_tokens\": %d, \"pp_tokens_per_s\": %.2f, \"tg_tokens\": %d, \"tg_tokens_per_s\": %.2f, \"system_info\": \"%s\"}\n",
-           n_pp, pp_tps[RUNS - 1], generated, tg_tps[RUNS - 1], llama_print_system_info());
+           n_pp - 1, pp_tps[RUNS - 1], generated, tg_tps[RUNS - 1], llama_print_system_info());
     llama_free(ctx);
     llama_model_free(model);
     return 0;

@@ -7,11 +7,13 @@
 //! - [`literals`]: values of integer, real, string, duration and date literals.
 //! - [`parser`]: the recovering parser, producing an [`ast`] and every diagnostic.
 //! - [`diagnostics`]: stable codes (`ST0xxx`), severities, spans.
+//! - [`format`]: the canonical formatter; keeps the tree and every comment.
 //! - [`gbnf`]: the grammar that constrains a model writing ST (llama.cpp GBNF).
 //! - [`render`]: diagnostics as rustc-style text, or located for JSON.
 
 pub mod ast;
 pub mod diagnostics;
+pub mod format;
 pub mod gbnf;
 pub mod lexer;
 pub mod literals;

@@ -19,6 +19,11 @@ const RUNS: usize = 3;
 
 #[derive(Subcommand)]
 pub enum BenchCmd {
+    /// Structured Text parse and parse+check throughput on a corpus built from the fixtures.
+    St {
+        #[arg(long)]
+        json: bool,
+    },
     /// Prompt processing, generation, grammar-constrained generation, and time to first token.
     Engine {
         #[command(flatten)]
@@ -78,8 +83,73 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+const ST_FIXTURES: [&str; 5] = [
+    include_str!("../../crates/iec61131/tests/fixtures/valid/codesys23_export.st"),
+    include_str!("../../crates/iec61131/tests/fixtures/valid/motor.st"),
+    include_str!("../../crates/iec61131/tests/fixtures/valid/oop.st"),
+    include_str!("../../crates/iec61131/tests/fixtures/valid/statements.st"),
+    include_str!("../../crates/iec61131/tests/fixtures/valid/types.st"),
+];
+
+/// Parses and checks a corpus of the fixtures repeated to `target` bytes; returns
+/// (bytes, best parse seconds, best parse+check seconds) over a few runs.
+fn st_throughput(target: usize) -> Result<(usize, f64, f64)> {
+    let unit = ST_FIXTURES.join("\n");
+    let corpus = unit.repeat(target.div_ceil(unit.len()));
+    let (mut parse_s, mut check_s) = (f64::MAX, f64::MAX);
+    for _ in 0..5 {
+        let t = std::time::Instant::now();
+        let p = millwright_iec61131::parse(&corpus);
+        parse_s = parse_s.min(t.elapsed().as_secs_f64());
+        ensure!(!p.has_errors(), "the bench corpus does not parse");
+        let t = std::time::Instant::now();
+        let c = millwright_iec61131::check_text(&corpus);
+        check_s = check_s.min(t.elapsed().as_secs_f64());
+        ensure!(
+            !c.diagnostics.is_empty() || c.file.items.len() > 1,
+            "nothing was checked"
+        );
+    }
+    Ok((corpus.len(), parse_s, check_s))
+}
+
+fn bench_st(json: bool) -> Result<ExitCode> {
+    let (big, big_parse, big_check) = st_throughput(8 << 20)?;
+    let (lib, _, lib_check) = st_throughput(600 << 10)?;
+    let mbs = |bytes: usize, s: f64| bytes as f64 / s / 1e6;
+    let v = serde_json::json!({
+        "corpus_bytes": big,
+        "parse_mb_per_s": mbs(big, big_parse),
+        "parse_check_mb_per_s": mbs(big, big_check),
+        "library_600k_bytes": lib,
+        "library_600k_parse_check_ms": lib_check * 1000.0,
+    });
+    if json {
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        println!(
+            "ST corpus of {:.1} MB (the fixtures repeated):",
+            big as f64 / 1e6
+        );
+        println!("  parse           {:8.1} MB/s", mbs(big, big_parse));
+        println!(
+            "  parse + check   {:8.1} MB/s (target >= 20)",
+            mbs(big, big_check)
+        );
+        println!(
+            "  a {} KB library: parse + check in {:.1} ms (target <= 30)",
+            lib / 1024,
+            lib_check * 1000.0
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn run(cmd: BenchCmd) -> Result<ExitCode> {
-    let BenchCmd::Engine { engine: opts, json } = cmd;
+    let (opts, json) = match cmd {
+        BenchCmd::St { json } => return bench_st(json),
+        BenchCmd::Engine { engine, json } => (engine, json),
+    };
     let (mut engine, info) = opts.start()?;
     // Warm up: page the weights in and let the CPU settle.
     engine.generate(&greedy(TG_PROMPT.into(), 8), |_| {})?;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Subcommand;
 use millwright_iec61131::ast::Item;
-use millwright_iec61131::{parse, render, source, Severity};
+use millwright_iec61131::{render, source, Severity};
 use serde_json::json;
 
 #[derive(Subcommand)]
@@ -42,21 +42,24 @@ pub fn run(cmd: StCmd) -> Result<ExitCode> {
     }
 }
 
+/// Files are checked together, as one project: each may use what the others declare.
 fn check(files: &[PathBuf], as_json: bool) -> Result<ExitCode> {
-    let mut reports = Vec::new();
-    let (mut errors, mut warnings, mut unreadable) = (0usize, 0usize, false);
+    let mut unreadable = false;
+    let mut loaded: Vec<(String, String)> = Vec::new();
     for path in files {
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
+        match std::fs::read(path) {
+            Ok(bytes) => loaded.push((path.display().to_string(), source::decode(&bytes).0)),
             Err(e) => {
                 eprintln!("error: cannot read {}: {e}", path.display());
                 unreadable = true;
-                continue;
             }
-        };
-        let (text, _) = source::decode(&bytes);
-        let parsed = parse(&text);
-        let name = path.display().to_string();
+        }
+    }
+    let texts: Vec<&str> = loaded.iter().map(|(_, t)| t.as_str()).collect();
+    let results = millwright_iec61131::check_project(&texts);
+    let (mut errors, mut warnings) = (0usize, 0usize);
+    let mut reports = Vec::new();
+    for ((name, text), parsed) in loaded.iter().zip(&results) {
         errors += parsed
             .diagnostics
             .iter()
@@ -80,10 +83,10 @@ fn check(files: &[PathBuf], as_json: bool) -> Result<ExitCode> {
             reports.push(json!({
                 "path": name,
                 "pous": pous,
-                "diagnostics": render::locate(&text, &parsed.diagnostics),
+                "diagnostics": render::locate(text, &parsed.diagnostics),
             }));
         } else {
-            print!("{}", render::render_text(&name, &text, &parsed.diagnostics));
+            print!("{}", render::render_text(name, text, &parsed.diagnostics));
         }
     }
     if as_json {

@@ -44,6 +44,20 @@ codes! {
     TooDeep = "ST0012", "nesting deeper than the parser allows";
     MismatchedName = "ST0013", "an END marker or name that does not match";
     EmptyFile = "ST0014", "a file with no program organisation unit";
+    UnknownName = "ST0100", "a name that is not declared in any visible scope";
+    UnknownType = "ST0101", "a type that is neither elementary nor declared";
+    TypeMismatch = "ST0102", "a value of a type that cannot be used here";
+    NotBool = "ST0103", "a condition that is not BOOL";
+    UnknownFunction = "ST0104", "a call to a function that is not declared";
+    BadArgument = "ST0105", "a call argument that does not fit the signature";
+    WriteConstant = "ST0107", "an assignment to a CONSTANT";
+    WriteInput = "ST0108", "an assignment to a block's own VAR_INPUT";
+    ForVarAssigned = "ST0109", "an assignment to a FOR loop variable inside its loop";
+    ResultNeverAssigned = "ST0110", "a FUNCTION or METHOD that never assigns its result";
+    CaseNotExhaustive = "ST0111", "a CASE over an enumeration without ELSE that misses values";
+    Unused = "ST0112", "a variable that is never used";
+    WriteOutput = "ST0113", "an assignment to another block's output";
+    LossyConversion = "ST0115", "an implicit conversion that may lose information";
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,12 +6,14 @@
 //! - [`token`], [`lexer`]: tokens and trivia (comments, pragmas), never failing.
 //! - [`literals`]: values of integer, real, string, duration and date literals.
 //! - [`parser`]: the recovering parser, producing an [`ast`] and every diagnostic.
+//! - [`check`]: names, types, calls and the usual mistakes, after parsing.
 //! - [`diagnostics`]: stable codes (`ST0xxx`), severities, spans.
 //! - [`format`]: the canonical formatter; keeps the tree and every comment.
 //! - [`gbnf`]: the grammar that constrains a model writing ST (llama.cpp GBNF).
 //! - [`render`]: diagnostics as rustc-style text, or located for JSON.
 
 pub mod ast;
+pub mod check;
 pub mod diagnostics;
 pub mod format;
 pub mod gbnf;
@@ -24,3 +26,26 @@ pub mod token;
 
 pub use diagnostics::{Code, Diagnostic, Severity};
 pub use parser::{parse, Parsed};
+
+/// Parses and, when the syntax is sound, checks `text` on its own.
+pub fn check_text(text: &str) -> Parsed {
+    check_project(&[text]).pop().expect("one file in, one out")
+}
+
+/// Parses every text and checks those without syntax errors as one project
+/// (each may use what the others declare): every diagnostic, per file, sorted.
+pub fn check_project(texts: &[&str]) -> Vec<Parsed> {
+    let mut parsed: Vec<Parsed> = texts.iter().map(|t| parse(t)).collect();
+    let sound: Vec<usize> = (0..parsed.len())
+        .filter(|&i| !parsed[i].has_errors())
+        .collect();
+    let files: Vec<&ast::SourceFile> = sound.iter().map(|&i| &parsed[i].file).collect();
+    let results = check::check(&files);
+    for (i, diags) in sound.into_iter().zip(results) {
+        parsed[i].diagnostics.extend(diags);
+        parsed[i]
+            .diagnostics
+            .sort_by_key(|d| (d.span.start, d.span.end));
+    }
+    parsed
+}

@@ -1,0 +1,198 @@
+use crate::diagnostics::{Code, Severity};
+
+fn diags(src: &str) -> Vec<(Code, Severity, String)> {
+    let p = crate::check_text(src);
+    p.diagnostics
+        .into_iter()
+        .map(|d| (d.code, d.severity, d.message))
+        .collect()
+}
+
+fn codes(src: &str) -> Vec<Code> {
+    diags(src).into_iter().map(|d| d.0).collect()
+}
+
+fn fb(decls: &str, body: &str) -> String {
+    format!("FUNCTION_BLOCK FB_T\n{decls}\n{body}\nEND_FUNCTION_BLOCK\n")
+}
+
+#[test]
+fn valid_fixtures_checked_as_one_project_have_no_errors() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/valid");
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    paths.sort();
+    let texts: Vec<String> = paths
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    for (path, parsed) in paths.iter().zip(crate::check_project(&refs)) {
+        let errors: Vec<_> = parsed
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:#?}", path.display());
+    }
+}
+
+#[test]
+fn unknown_names_and_types_with_suggestions() {
+    let d = diags(&fb(
+        "VAR\n  nCount : INT;\n  x : T_Missing;\nEND_VAR",
+        "nCuont := 1;\nnCount := nCount + 1;",
+    ));
+    assert!(
+        d.iter()
+            .any(|(c, _, m)| *c == Code::UnknownType && m.contains("T_Missing")),
+        "{d:#?}"
+    );
+    assert!(
+        d.iter()
+            .any(|(c, _, m)| *c == Code::UnknownName && m.contains("nCuont")),
+        "{d:#?}"
+    );
+    let p = crate::check_text(&fb(
+        "VAR\n  nCount : INT;\nEND_VAR",
+        "nCuont := 1;\nnCount := 2;",
+    ));
+    let help = p
+        .diagnostics
+        .iter()
+        .find(|x| x.code == Code::UnknownName)
+        .unwrap()
+        .help
+        .clone()
+        .unwrap();
+    assert!(help.contains("nCount"), "{help}");
+}
+
+#[test]
+fn assignments_follow_the_conversion_rules() {
+    let decls =
+        "VAR\n  i : INT; d : DINT; r : REAL; b : BOOL; s : STRING; t : TIME; w : WORD;\nEND_VAR";
+    assert!(codes(&fb(decls, "d := i; r := i; w := b; r := 1; i := 16#FF; t := T#1s; s := 'x'; i := d; w := i; b := b OR r > 1.0;"))
+        .iter()
+        .all(|c| *c == Code::LossyConversion || *c == Code::Unused));
+    for bad in [
+        "i := r;",
+        "b := i;",
+        "i := b;",
+        "s := i;",
+        "t := b;",
+        "r := 'x';",
+    ] {
+        assert!(
+            codes(&fb(decls, bad)).contains(&Code::TypeMismatch),
+            "{bad}"
+        );
+    }
+    let d = diags(&fb(decls, "i := d;"));
+    assert!(
+        d.iter()
+            .any(|x| x.0 == Code::LossyConversion && x.1 == Severity::Warning),
+        "{d:#?}"
+    );
+}
+
+#[test]
+fn conditions_must_be_bool() {
+    let decls = "VAR\n  i : INT;\nEND_VAR";
+    assert!(codes(&fb(decls, "IF i THEN i := 0; END_IF")).contains(&Code::NotBool));
+    assert!(codes(&fb(decls, "WHILE i DO i := 0; END_WHILE")).contains(&Code::NotBool));
+    assert!(!codes(&fb(decls, "IF i > 0 THEN i := 0; END_IF")).contains(&Code::NotBool));
+}
+
+#[test]
+fn standard_fb_calls_are_checked() {
+    let decls = "VAR\n  t1 : TON; x : BOOL; n : INT;\nEND_VAR";
+    let ok = diags(&fb(decls, "t1(IN := x, PT := T#1s, Q => x);\nn := 1;"));
+    assert!(ok.is_empty(), "{ok:#?}");
+    let d = diags(&fb(decls, "t1(IN := x, PT := 5, Q => x);"));
+    assert!(
+        d.iter().any(|x| x.0 == Code::LossyConversion),
+        "an integer literal for PT is accepted with a warning at most: {d:#?}"
+    );
+    assert!(codes(&fb(decls, "t1(IN := x, TIMEOUT := T#1s);")).contains(&Code::BadArgument));
+    assert!(codes(&fb(decls, "t1(IN := n);")).contains(&Code::TypeMismatch));
+    assert!(codes(&fb(decls, "t1(Q := x);")).contains(&Code::BadArgument));
+    assert!(codes(&fb(decls, "t1.Q := TRUE;")).contains(&Code::WriteOutput));
+    assert!(codes(&fb(decls, "x := t1.Missing;")).contains(&Code::UnknownName));
+}
+
+#[test]
+fn standard_and_user_functions_are_checked() {
+    let src = "FUNCTION FC_Add : INT\nVAR_INPUT a, b : INT; END_VAR\nFC_Add := a + b;\nEND_FUNCTION\n\
+               PROGRAM P\nVAR i : INT; r : REAL; END_VAR\ni := FC_Add(1, 2);\ni := FC_Add(a := 1, c := 2);\ni := LIMIT(0, i, 10);\nr := SQRT(r);\ni := NOSUCH(i);\ni := MAX(1);\nr := INT_TO_REAL(i);\ni := REAL_TO_INT(r);\nEND_PROGRAM\n";
+    let d = diags(src);
+    let errs: Vec<_> = d.iter().filter(|x| x.1 == Severity::Error).collect();
+    assert_eq!(errs.len(), 3, "{d:#?}");
+    assert!(errs
+        .iter()
+        .any(|x| x.0 == Code::BadArgument && x.2.contains("`c`")));
+    assert!(errs
+        .iter()
+        .any(|x| x.0 == Code::UnknownFunction && x.2.contains("NOSUCH")));
+    assert!(errs
+        .iter()
+        .any(|x| x.0 == Code::BadArgument && x.2.contains("MAX")));
+}
+
+#[test]
+fn writes_to_constants_inputs_and_loop_variables() {
+    let src = "VAR_GLOBAL CONSTANT\n  c_Max : INT := 10;\nEND_VAR\n".to_string()
+        + &fb(
+            "VAR_INPUT\n  xIn : BOOL;\nEND_VAR\nVAR\n  i : INT;\nEND_VAR",
+            "c_Max := 5;\nxIn := FALSE;\nFOR i := 1 TO c_Max DO\n  i := 3;\nEND_FOR",
+        );
+    let d = diags(&src);
+    assert!(
+        d.iter()
+            .any(|x| x.0 == Code::WriteConstant && x.1 == Severity::Error),
+        "{d:#?}"
+    );
+    assert!(
+        d.iter()
+            .any(|x| x.0 == Code::WriteInput && x.1 == Severity::Warning),
+        "{d:#?}"
+    );
+    assert!(d.iter().any(|x| x.0 == Code::ForVarAssigned), "{d:#?}");
+}
+
+#[test]
+fn function_result_case_coverage_and_unused_variables() {
+    let src = "TYPE E_Mode : (Off, Auto, Manual); END_TYPE\n\
+               FUNCTION FC_None : INT\nVAR_INPUT a : INT; END_VAR\nVAR tmp : INT; END_VAR\ntmp := a;\nEND_FUNCTION\n\
+               PROGRAM P\nVAR m : E_Mode; i : INT; unused : BOOL; END_VAR\nCASE m OF\n  Off: i := 0;\n  E_Mode.Auto: i := 1;\nEND_CASE\nEND_PROGRAM\n";
+    let d = diags(src);
+    assert!(
+        d.iter()
+            .any(|x| x.0 == Code::ResultNeverAssigned && x.2.contains("FC_None")),
+        "{d:#?}"
+    );
+    assert!(
+        d.iter()
+            .any(|x| x.0 == Code::CaseNotExhaustive && x.2.contains("MANUAL")),
+        "{d:#?}"
+    );
+    assert!(
+        d.iter()
+            .any(|x| x.0 == Code::Unused && x.2.contains("unused")),
+        "{d:#?}"
+    );
+    assert!(d.iter().all(|x| x.1 == Severity::Warning), "{d:#?}");
+}
+
+#[test]
+fn enums_structs_and_methods_resolve() {
+    let src = "TYPE E_State : (Idle, Run); ST_P : STRUCT a : INT; s : E_State; END_STRUCT END_TYPE\n\
+               FUNCTION_BLOCK FB_A\nVAR_INPUT x : INT; END_VAR\nVAR_OUTPUT y : INT; END_VAR\nVAR st : ST_P; END_VAR\ny := x + st.a;\nst.s := E_State#Run;\nst.s := Idle;\nst.s := E_State.Run;\nMETHOD M : BOOL\nVAR_INPUT v : INT; END_VAR\nM := v > x;\nEND_METHOD\nEND_FUNCTION_BLOCK\n\
+               PROGRAM P\nVAR a : FB_A; b : BOOL; i : INT; END_VAR\na(x := 1, y => i);\nb := a.M(2);\ni := a.y;\ni := a.st.nope;\nEND_PROGRAM\n";
+    let d = diags(src);
+    let errs: Vec<_> = d.iter().filter(|x| x.1 == Severity::Error).collect();
+    assert_eq!(errs.len(), 1, "{d:#?}");
+    assert!(errs[0].2.contains("nope"));
+}

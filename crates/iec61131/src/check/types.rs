@@ -1,0 +1,275 @@
+//! Types as the checker sees them, and IEC 61131-3's implicit conversions.
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ty {
+    Bool,
+    /// Signed or unsigned integer of a width in bits.
+    Int {
+        bits: u8,
+        signed: bool,
+    },
+    /// BYTE, WORD, DWORD, LWORD.
+    Bits(u8),
+    Real,
+    LReal,
+    Time,
+    LTime,
+    Date,
+    TimeOfDay,
+    DateAndTime,
+    String {
+        wide: bool,
+    },
+    Array {
+        elem: Box<Ty>,
+        dims: usize,
+    },
+    /// A user type by canonical (upper-case) name: struct, enum, union, FB, interface.
+    User(String),
+    Pointer(Box<Ty>),
+    Reference(Box<Ty>),
+    /// An untyped integer literal: fits any integer, bit string or real.
+    IntLiteral,
+    /// An untyped real literal: REAL or LREAL.
+    RealLiteral,
+    /// Something already reported, or that the checker cannot know
+    /// (a library it was not given): compatible with everything, so one
+    /// mistake is reported once.
+    Unknown,
+    /// A statement-only call (a function without a result).
+    Void,
+}
+
+impl Ty {
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Ty::Unknown)
+    }
+    pub fn is_integer(&self) -> bool {
+        matches!(self, Ty::Int { .. } | Ty::IntLiteral | Ty::Unknown)
+    }
+    pub fn is_bits(&self) -> bool {
+        matches!(self, Ty::Bits(_) | Ty::Bool | Ty::IntLiteral | Ty::Unknown)
+    }
+    pub fn is_numeric(&self) -> bool {
+        matches!(
+            self,
+            Ty::Int { .. } | Ty::Real | Ty::LReal | Ty::IntLiteral | Ty::RealLiteral | Ty::Unknown
+        )
+    }
+    pub fn is_bool(&self) -> bool {
+        matches!(self, Ty::Bool | Ty::Unknown)
+    }
+
+    /// The elementary type a name denotes (any case), if it is one.
+    pub fn elementary(name: &str) -> Option<Ty> {
+        Some(match name.to_ascii_uppercase().as_str() {
+            "BOOL" | "BIT" => Ty::Bool,
+            "SINT" => Ty::Int {
+                bits: 8,
+                signed: true,
+            },
+            "INT" => Ty::Int {
+                bits: 16,
+                signed: true,
+            },
+            "DINT" => Ty::Int {
+                bits: 32,
+                signed: true,
+            },
+            "LINT" => Ty::Int {
+                bits: 64,
+                signed: true,
+            },
+            "USINT" => Ty::Int {
+                bits: 8,
+                signed: false,
+            },
+            "UINT" => Ty::Int {
+                bits: 16,
+                signed: false,
+            },
+            "UDINT" => Ty::Int {
+                bits: 32,
+                signed: false,
+            },
+            "ULINT" => Ty::Int {
+                bits: 64,
+                signed: false,
+            },
+            // Pointer-sized integers (CODESYS): 64-bit on current targets.
+            "__XWORD" | "XWORD" => Ty::Bits(64),
+            "__UXINT" | "UXINT" => Ty::Int {
+                bits: 64,
+                signed: false,
+            },
+            "__XINT" | "XINT" => Ty::Int {
+                bits: 64,
+                signed: true,
+            },
+            "BYTE" => Ty::Bits(8),
+            "WORD" => Ty::Bits(16),
+            "DWORD" => Ty::Bits(32),
+            "LWORD" => Ty::Bits(64),
+            "REAL" => Ty::Real,
+            "LREAL" => Ty::LReal,
+            "TIME" => Ty::Time,
+            "LTIME" => Ty::LTime,
+            "DATE" | "LDATE" => Ty::Date,
+            "TIME_OF_DAY" | "TOD" | "LTOD" | "LTIME_OF_DAY" => Ty::TimeOfDay,
+            "DATE_AND_TIME" | "DT" | "LDT" | "LDATE_AND_TIME" => Ty::DateAndTime,
+            "STRING" | "CHAR" => Ty::String { wide: false },
+            "WSTRING" | "WCHAR" => Ty::String { wide: true },
+            _ => return None,
+        })
+    }
+
+    /// Whether a value of type `self` may be stored in `target`: freely (IEC
+    /// 61131-3 implicit widening, literals), with a possible loss that compilers
+    /// accept with a warning (integer and bit-string narrowing or sign change,
+    /// TIME and integers, LREAL to REAL), or not at all.
+    pub fn compat(&self, target: &Ty) -> Compat {
+        use Ty::*;
+        if self == target || self.is_unknown() || target.is_unknown() {
+            return Compat::Yes;
+        }
+        let int_like = |t: &Ty| matches!(t, Int { .. } | Bits(_));
+        let widen = match (self, target) {
+            (IntLiteral, Int { .. } | Bits(_) | Real | LReal | Bool) => true,
+            (RealLiteral, Real | LReal) => true,
+            (
+                Int {
+                    bits: a,
+                    signed: sa,
+                },
+                Int {
+                    bits: b,
+                    signed: sb,
+                },
+            ) => (sa == sb && a <= b) || (!sa && *sb && a < b),
+            (Int { bits, .. }, Real) => *bits <= 16,
+            (Int { bits, .. }, LReal) => *bits <= 32,
+            (Real, LReal) => true,
+            (Bool, Bits(_)) => true,
+            (Bits(a), Bits(b)) => a <= b,
+            (Time, LTime) => true,
+            (String { wide: a }, String { wide: b }) => a == b,
+            (Array { elem: a, dims: da }, Array { elem: b, dims: db }) => {
+                da == db && a.compat(b) == Compat::Yes
+            }
+            (Pointer(a), Pointer(b)) => a.compat(b) == Compat::Yes,
+            (Reference(a), _) => return a.compat(target),
+            (_, Reference(b)) => return self.compat(b),
+            _ => false,
+        };
+        if widen {
+            return Compat::Yes;
+        }
+        let lossy = (int_like(self) && int_like(target))
+            || matches!((self, target), (IntLiteral, Time | LTime))
+            || (matches!(self, Time | LTime) && int_like(target))
+            || (int_like(self) && matches!(target, Time | LTime))
+            || matches!(
+                (self, target),
+                (LTime, Time) | (LReal, Real) | (Int { .. }, Real | LReal)
+            );
+        if lossy {
+            Compat::Lossy
+        } else {
+            Compat::No
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compat {
+    Yes,
+    Lossy,
+    No,
+}
+
+impl fmt::Display for Ty {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Ty::Bool => write!(f, "BOOL"),
+            Ty::Int { bits, signed } => {
+                let base = match bits {
+                    8 => "SINT",
+                    16 => "INT",
+                    32 => "DINT",
+                    _ => "LINT",
+                };
+                if *signed {
+                    write!(f, "{base}")
+                } else {
+                    write!(f, "U{base}")
+                }
+            }
+            Ty::Bits(b) => write!(
+                f,
+                "{}",
+                match b {
+                    8 => "BYTE",
+                    16 => "WORD",
+                    32 => "DWORD",
+                    _ => "LWORD",
+                }
+            ),
+            Ty::Real => write!(f, "REAL"),
+            Ty::LReal => write!(f, "LREAL"),
+            Ty::Time => write!(f, "TIME"),
+            Ty::LTime => write!(f, "LTIME"),
+            Ty::Date => write!(f, "DATE"),
+            Ty::TimeOfDay => write!(f, "TIME_OF_DAY"),
+            Ty::DateAndTime => write!(f, "DATE_AND_TIME"),
+            Ty::String { wide } => write!(f, "{}", if *wide { "WSTRING" } else { "STRING" }),
+            Ty::Array { elem, .. } => write!(f, "ARRAY OF {elem}"),
+            Ty::User(n) => write!(f, "{n}"),
+            Ty::Pointer(t) => write!(f, "POINTER TO {t}"),
+            Ty::Reference(t) => write!(f, "REFERENCE TO {t}"),
+            Ty::IntLiteral => write!(f, "an integer literal"),
+            Ty::RealLiteral => write!(f, "a real literal"),
+            Ty::Unknown => write!(f, "?"),
+            Ty::Void => write!(f, "nothing (the function returns no value)"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(n: &str) -> Ty {
+        Ty::elementary(n).unwrap()
+    }
+
+    #[test]
+    fn implicit_widening_follows_iec() {
+        use Compat::*;
+        for (from, to, want) in [
+            ("SINT", "INT", Yes),
+            ("INT", "DINT", Yes),
+            ("USINT", "INT", Yes),
+            ("INT", "REAL", Yes),
+            ("DINT", "LREAL", Yes),
+            ("REAL", "LREAL", Yes),
+            ("BYTE", "WORD", Yes),
+            ("BOOL", "BYTE", Yes),
+            ("INT", "SINT", Lossy),
+            ("INT", "UINT", Lossy),
+            ("DINT", "REAL", Lossy),
+            ("TIME", "DINT", Lossy),
+            ("LREAL", "REAL", Lossy),
+            ("REAL", "INT", No),
+            ("INT", "BOOL", No),
+            ("BOOL", "INT", No),
+            ("STRING", "INT", No),
+            ("TIME", "BOOL", No),
+        ] {
+            assert_eq!(t(from).compat(&t(to)), want, "{from} -> {to}");
+        }
+        assert_eq!(Ty::IntLiteral.compat(&t("REAL")), Yes);
+        assert_eq!(Ty::RealLiteral.compat(&t("INT")), No);
+    }
+}

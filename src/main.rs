@@ -23,7 +23,7 @@ enum Command {
     Models(cmd::models::ModelsCmd),
     /// Continue a prompt with the local model, streaming to stdout.
     Generate(cmd::generate::GenerateArgs),
-    /// Structured Text: check, format, and the grammar for constrained generation.
+    /// Structured Text: check, format, PLCopen export/import, and the generation grammar.
     #[command(subcommand)]
     St(cmd::st::StCmd),
     /// Benchmarks.

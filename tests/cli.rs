@@ -316,3 +316,53 @@ fn st_fmt_rewrites_in_place_and_check_reports() {
         "left untouched"
     );
 }
+
+#[test]
+fn st_export_writes_schema_valid_plcopen_that_imports_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("motor.st");
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/crates/iec61131/tests/fixtures/valid/motor.st"
+        ),
+        &src,
+    )
+    .unwrap();
+    let xml = dir.path().join("motor.xml");
+    let (code, _, err) = run(bin()
+        .args(["st", "export"])
+        .arg(&src)
+        .arg("--plcopen")
+        .arg(&xml));
+    assert_eq!(code, 0, "{err}");
+    let schema = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/corpora/plcopen/tc6_xml_v201.xsd"
+    );
+    let valid = Command::new("xmllint")
+        .args(["--noout", "--schema", schema])
+        .arg(&xml)
+        .output()
+        .unwrap();
+    assert!(
+        valid.status.success(),
+        "{}",
+        String::from_utf8_lossy(&valid.stderr)
+    );
+    let (code, out, err) = run(bin().args(["st", "import"]).arg(&xml));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("FUNCTION_BLOCK FB_Motor")
+            && out.contains("tonFb(IN := xRun AND NOT xFeedback"),
+        "{out}"
+    );
+    let (code, _, err) = run(bin().args(["st", "check"]).arg(&xml));
+    assert_eq!(code, 0, "{err}");
+
+    let broken = dir.path().join("broken.xml");
+    std::fs::write(&broken, "<project><types>").unwrap();
+    let (code, _, err) = run(bin().args(["st", "import"]).arg(&broken));
+    assert_eq!(code, 2);
+    assert!(err.contains("broken.xml"), "{err}");
+}

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Subcommand;
 use millwright_iec61131::ast::Item;
 use millwright_iec61131::{render, source, Severity};
@@ -27,6 +27,19 @@ pub enum StCmd {
         #[arg(long)]
         check: bool,
     },
+    /// Export a file's POUs, types and globals as PLCopen TC6 XML 2.01.
+    Export {
+        file: PathBuf,
+        #[arg(long, value_name = "OUT.xml")]
+        plcopen: PathBuf,
+    },
+    /// Read PLCopen XML or a TwinCAT .TcPOU and print it as Structured Text.
+    Import {
+        file: PathBuf,
+        /// Write to this .st file instead of stdout.
+        #[arg(long, value_name = "OUT.st")]
+        out: Option<PathBuf>,
+    },
     /// Print the GBNF grammar that constrains a model writing Structured Text.
     Grammar,
 }
@@ -35,6 +48,20 @@ pub fn run(cmd: StCmd) -> Result<ExitCode> {
     match cmd {
         StCmd::Check { files, json } => check(&files, json),
         StCmd::Fmt { files, check } => fmt(&files, check),
+        StCmd::Export { file, plcopen } => export(&file, &plcopen),
+        StCmd::Import { file, out } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let name = file.display().to_string();
+            let st = millwright_iec61131::read_source(&name, &bytes)
+                .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+            match out {
+                Some(path) => std::fs::write(&path, st)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+                None => print!("{st}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         StCmd::Grammar => {
             print!("{}", millwright_iec61131::gbnf::grammar());
             Ok(ExitCode::SUCCESS)
@@ -47,10 +74,14 @@ fn check(files: &[PathBuf], as_json: bool) -> Result<ExitCode> {
     let mut unreadable = false;
     let mut loaded: Vec<(String, String)> = Vec::new();
     for path in files {
-        match std::fs::read(path) {
-            Ok(bytes) => loaded.push((path.display().to_string(), source::decode(&bytes).0)),
+        let name = path.display().to_string();
+        match std::fs::read(path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| millwright_iec61131::read_source(&name, &b))
+        {
+            Ok(text) => loaded.push((name, text)),
             Err(e) => {
-                eprintln!("error: cannot read {}: {e}", path.display());
+                eprintln!("error: cannot read {name}: {e}");
                 unreadable = true;
             }
         }
@@ -164,4 +195,53 @@ fn fmt(files: &[PathBuf], check_only: bool) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn export(file: &PathBuf, out: &PathBuf) -> Result<ExitCode> {
+    let name = file.display().to_string();
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {name}"))?;
+    let text = millwright_iec61131::read_source(&name, &bytes)
+        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let parsed = millwright_iec61131::parse(&text);
+    if parsed.has_errors() {
+        print!("{}", render::render_text(&name, &text, &parsed.diagnostics));
+        eprintln!("{name}: not exported: fix the syntax errors first");
+        return Ok(ExitCode::from(1));
+    }
+    let project = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let created = now_xsd_datetime();
+    let exported = millwright_iec61131::plcopen::export(&text, &parsed.file, &project, &created);
+    for note in &exported.notes {
+        eprintln!("note: {note}");
+    }
+    std::fs::write(out, exported.xml).with_context(|| format!("cannot write {}", out.display()))?;
+    println!("wrote {}", out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The current UTC time as xsd:dateTime, without a date library.
+fn now_xsd_datetime() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }

@@ -18,13 +18,15 @@ use std::process::{Command, ExitCode};
 type Result<T> = std::result::Result<T, String>;
 
 /// Debian packages the build needs: cmake, clang and libclang for llama.cpp and
-/// its bindings; pip fetches the default model from PyPI.
+/// its bindings; pip fetches the default model from PyPI; xmllint validates
+/// exported PLCopen XML against the official schema in the tests.
 const APT_PACKAGES: &[(&str, &str)] = &[
     ("cmake", "cmake"),
     ("clang", "clang"),
     ("libclang-dev", "libclang-dev"),
     ("pkg-config", "pkg-config"),
     ("python3-pip", "python3 -m pip"),
+    ("libxml2-utils", "xmllint"),
 ];
 
 fn main() -> ExitCode {

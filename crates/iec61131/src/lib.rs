@@ -10,6 +10,7 @@
 //! - [`diagnostics`]: stable codes (`ST0xxx`), severities, spans.
 //! - [`format`]: the canonical formatter; keeps the tree and every comment.
 //! - [`gbnf`]: the grammar that constrains a model writing ST (llama.cpp GBNF).
+//! - [`plcopen`]: PLCopen TC6 XML 2.01 export and import.
 //! - [`render`]: diagnostics as rustc-style text, or located for JSON.
 
 pub mod ast;
@@ -20,6 +21,7 @@ pub mod gbnf;
 pub mod lexer;
 pub mod literals;
 pub mod parser;
+pub mod plcopen;
 pub mod render;
 pub mod source;
 pub mod token;
@@ -48,4 +50,18 @@ pub fn check_project(texts: &[&str]) -> Vec<Parsed> {
             .sort_by_key(|d| (d.span.start, d.span.end));
     }
     parsed
+}
+
+/// Structured Text from a file's bytes, by its name: PLCopen XML (`.xml`),
+/// TwinCAT (`.TcPOU`), or ST text in UTF-8 or Latin-1 (anything else).
+pub fn read_source(file_name: &str, bytes: &[u8]) -> Result<String, String> {
+    let lower = file_name.to_ascii_lowercase();
+    let (text, _) = source::decode(bytes);
+    if lower.ends_with(".xml") {
+        plcopen::import(&text)
+    } else if lower.ends_with(".tcpou") {
+        plcopen::import_tcpou(&text)
+    } else {
+        Ok(text)
+    }
 }

@@ -58,6 +58,7 @@ codes! {
     Unused = "ST0112", "a variable that is never used";
     WriteOutput = "ST0113", "an assignment to another block's output";
     LossyConversion = "ST0115", "an implicit conversion that may lose information";
+    NeverAssigned = "ST0116", "a variable that is read but never assigned";
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

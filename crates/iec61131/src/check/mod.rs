@@ -343,6 +343,20 @@ fn check_pou(env: &Env, p: &Pou, owner: Option<&Pou>, diags: &mut Vec<Diagnostic
         None => env.pous.get(&upper(&p.name.name)).cloned(),
     };
     let own_vars: Vec<Var> = sig.as_ref().map(|s| s.vars.clone()).unwrap_or_default();
+    let initialized: std::collections::HashSet<String> = p
+        .var_blocks
+        .iter()
+        .flat_map(|b| &b.vars)
+        .filter(|d| d.init.is_some())
+        .flat_map(|d| d.names.iter().map(|n| upper(&n.name)))
+        .chain(
+            p.var_blocks
+                .iter()
+                .filter(|b| b.constant)
+                .flat_map(|b| &b.vars)
+                .flat_map(|d| d.names.iter().map(|n| upper(&n.name))),
+        )
+        .collect();
     for v in &own_vars {
         scope.locals.insert(upper(&v.name), v.clone());
     }
@@ -383,8 +397,14 @@ fn check_pou(env: &Env, p: &Pou, owner: Option<&Pou>, diags: &mut Vec<Diagnostic
     if p.body.is_some() && p.kind != PouKind::Interface {
         let mut named = std::collections::HashSet::new();
         names_in_pou(p, &mut named);
+        let mut written = std::collections::HashSet::new();
+        writes_in_pou(p, &mut written);
         for v in &own_vars {
-            if matches!(v.kind, VarKind::Var | VarKind::Temp) && !named.contains(&upper(&v.name)) {
+            if !matches!(v.kind, VarKind::Var | VarKind::Temp) {
+                continue;
+            }
+            let u = upper(&v.name);
+            if !named.contains(&u) {
                 scope.diags.push(
                     Diagnostic::warning(
                         Code::Unused,
@@ -392,6 +412,18 @@ fn check_pou(env: &Env, p: &Pou, owner: Option<&Pou>, diags: &mut Vec<Diagnostic
                         format!("variable `{}` is never used", v.name),
                     )
                     .with_help("remove it, or use it"),
+                );
+            } else if !written.contains(&u)
+                && !initialized.contains(&u)
+                && !matches!(v.ty, Ty::User(_) | Ty::Unknown | Ty::Array { .. })
+            {
+                scope.diags.push(
+                    Diagnostic::warning(
+                        Code::NeverAssigned,
+                        v.span,
+                        format!("variable `{}` is read but never assigned, so it always holds its default", v.name),
+                    )
+                    .with_help("assign it, give it an initial value with :=, or declare it CONSTANT"),
                 );
             }
         }
@@ -1461,6 +1493,100 @@ fn names_in_expr(e: &Expr, out: &mut std::collections::HashSet<String>) {
         | ExprKind::Super
         | ExprKind::Address(_)
         | ExprKind::Error => {}
+    }
+}
+
+/// Names a POU and its members may write: assignment targets (the variable at
+/// the root of `a.b[i]`), outputs connected with `=>`, FOR variables, and — to
+/// stay conservative — anything passed to a call (it may be a VAR_IN_OUT).
+fn writes_in_pou(p: &Pou, out: &mut std::collections::HashSet<String>) {
+    fn root(e: &Expr) -> Option<String> {
+        match &e.kind {
+            ExprKind::Name(n) => Some(upper(&n.name)),
+            ExprKind::Member(b, _)
+            | ExprKind::Bit(b, _)
+            | ExprKind::Index(b, _)
+            | ExprKind::Deref(b)
+            | ExprKind::Paren(b) => root(b),
+            _ => None,
+        }
+    }
+    fn in_expr(e: &Expr, out: &mut std::collections::HashSet<String>) {
+        match &e.kind {
+            ExprKind::Call(f, args) => {
+                in_expr(f, out);
+                for a in args {
+                    out.extend(root(&a.value));
+                    in_expr(&a.value, out);
+                }
+            }
+            ExprKind::Member(b, _)
+            | ExprKind::Bit(b, _)
+            | ExprKind::Deref(b)
+            | ExprKind::Unary(_, b)
+            | ExprKind::Paren(b) => in_expr(b, out),
+            ExprKind::Index(b, idx) => {
+                in_expr(b, out);
+                idx.iter().for_each(|i| in_expr(i, out));
+            }
+            ExprKind::Binary(_, l, r) => {
+                in_expr(l, out);
+                in_expr(r, out);
+            }
+            _ => {}
+        }
+    }
+    fn in_stmts(stmts: &[Stmt], out: &mut std::collections::HashSet<String>) {
+        for s in stmts {
+            match &s.kind {
+                StmtKind::Assign { target, value }
+                | StmtKind::RefAssign { target, value }
+                | StmtKind::SetReset { target, value, .. } => {
+                    out.extend(root(target));
+                    in_expr(target, out);
+                    in_expr(value, out);
+                }
+                StmtKind::Call(e) => in_expr(e, out),
+                StmtKind::If {
+                    branches,
+                    else_body,
+                } => {
+                    for (c, b) in branches {
+                        in_expr(c, out);
+                        in_stmts(b, out);
+                    }
+                    if let Some(b) = else_body {
+                        in_stmts(b, out);
+                    }
+                }
+                StmtKind::Case {
+                    selector,
+                    arms,
+                    else_body,
+                } => {
+                    in_expr(selector, out);
+                    arms.iter().for_each(|a| in_stmts(&a.body, out));
+                    if let Some(b) = else_body {
+                        in_stmts(b, out);
+                    }
+                }
+                StmtKind::For { var, body, .. } => {
+                    out.insert(upper(&var.name));
+                    in_stmts(body, out);
+                }
+                StmtKind::While { cond, body } | StmtKind::Repeat { body, until: cond } => {
+                    in_expr(cond, out);
+                    in_stmts(body, out);
+                }
+                _ => {}
+            }
+        }
+    }
+    if let Some(b) = &p.body {
+        in_stmts(b, out);
+    }
+    for m in &p.members {
+        writes_in_pou(m, out);
     }
 }
 

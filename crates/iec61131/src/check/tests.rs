@@ -196,3 +196,14 @@ fn enums_structs_and_methods_resolve() {
     assert_eq!(errs.len(), 1, "{d:#?}");
     assert!(errs[0].2.contains("nope"));
 }
+
+#[test]
+fn variables_read_but_never_assigned_are_warned() {
+    let d = diags(&fb(
+        "VAR_OUTPUT\n  q : BOOL;\nEND_VAR\nVAR\n  xNever : BOOL;\n  xInit : BOOL := TRUE;\n  xSet : BOOL;\n  t : TON;\n  n : INT;\nEND_VAR",
+        "xSet := NOT q;\nq := xNever AND xInit AND xSet;\nt(IN := q);\nn := n + 1;",
+    ));
+    let never: Vec<_> = d.iter().filter(|x| x.0 == Code::NeverAssigned).collect();
+    assert_eq!(never.len(), 1, "{d:#?}");
+    assert!(never[0].2.contains("xNever") && never[0].1 == Severity::Warning);
+}

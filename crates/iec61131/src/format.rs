@@ -83,34 +83,40 @@ impl Printer<'_> {
             if t.span.start >= pos {
                 break;
             }
-            self.next_trivia += 1;
-            let gap = &self.src
-                [(self.last_end as usize).min(t.span.start as usize)..t.span.start as usize];
-            let same_line = !gap.contains('\n') && self.last_end > 0;
-            let comment = self.text(t.span).trim_end().to_owned();
-            if same_line && !self.at_line_start() {
-                self.out.push(' ');
-                self.out.push_str(&comment);
-            } else {
-                if gap.matches('\n').count() > 1 && !self.out.is_empty() {
-                    self.blank_line();
-                }
-                self.line();
-                // A multi-line comment keeps its own inner layout.
-                self.out.push_str(&comment);
-            }
-            if t.kind == crate::token::TriviaKind::LineComment || comment.contains('\n') {
-                self.out.push('\n');
-            }
-            self.last_end = t.span.end;
+            self.emit_comment(t);
         }
         if pos != u32::MAX && self.last_end > 0 && (self.last_end as usize) < self.src.len() {
             let gap = &self.src
                 [(self.last_end as usize).min(pos as usize)..(pos as usize).min(self.src.len())];
-            if gap.matches('\n').count() > 1 {
+            if has_blank_line(gap) {
                 self.blank_line();
             }
         }
+    }
+
+    /// Prints the next comment: at the end of the current line when nothing but
+    /// spaces separated it from what was printed last, else on a line of its own.
+    fn emit_comment(&mut self, t: Trivia) {
+        self.next_trivia += 1;
+        let gap =
+            &self.src[(self.last_end as usize).min(t.span.start as usize)..t.span.start as usize];
+        let same_line = !gap.contains('\n') && self.last_end > 0;
+        let comment = self.text(t.span).trim_end().to_owned();
+        if same_line && !self.at_line_start() {
+            self.out.push(' ');
+            self.out.push_str(&comment);
+        } else {
+            if has_blank_line(gap) && !self.out.is_empty() {
+                self.blank_line();
+            }
+            self.line();
+            // A multi-line comment keeps its own inner layout.
+            self.out.push_str(&comment);
+        }
+        if t.kind == crate::token::TriviaKind::LineComment || comment.contains('\n') {
+            self.out.push('\n');
+        }
+        self.last_end = self.last_end.max(t.span.end);
     }
 
     fn blank_line(&mut self) {
@@ -128,8 +134,22 @@ impl Printer<'_> {
         self.line();
     }
 
+    /// After a node: its end, and the comments inside it or after it on the
+    /// same line, which end the printed line (so they stay where formatting
+    /// the output again would put them).
     fn done(&mut self, span: Span) {
         self.last_end = self.last_end.max(span.end);
+        while let Some(t) = self.trivia.get(self.next_trivia).copied() {
+            let inside = t.span.start < self.last_end;
+            let trailing = !inside
+                && self.src[self.last_end as usize..t.span.start as usize]
+                    .chars()
+                    .all(|c| c == ' ' || c == '\t');
+            if !(inside || trailing) {
+                break;
+            }
+            self.emit_comment(t);
+        }
     }
 
     fn item(&mut self, item: &Item) {
@@ -139,6 +159,8 @@ impl Printer<'_> {
                 let start = types.first().map_or(Span::default(), |t| t.span);
                 self.start(Span::new(start.start as usize, start.start as usize));
                 self.w("TYPE");
+                // The keyword stands for the source up to the first declaration.
+                self.done(Span::new(start.start as usize, start.start as usize));
                 self.indent += 1;
                 for t in types {
                     self.type_decl(t);
@@ -189,7 +211,17 @@ impl Printer<'_> {
             self.w(" IMPLEMENTS ");
             self.names(&p.implements);
         }
-        self.done(p.name.span);
+        let header_end = [
+            Some(p.name.span),
+            p.return_type.as_ref().map(TypeRef::span),
+            p.extends.last().map(|i| i.span),
+            p.implements.last().map(|i| i.span),
+        ]
+        .into_iter()
+        .flatten()
+        .max_by_key(|s| s.end)
+        .unwrap_or(p.name.span);
+        self.done(header_end);
         for b in &p.var_blocks {
             self.var_block(b);
         }
@@ -254,10 +286,8 @@ impl Printer<'_> {
         if b.persistent {
             self.w(" PERSISTENT");
         }
-        self.done(Span::new(
-            b.span.start as usize,
-            b.span.start as usize + b.kind.keyword().len(),
-        ));
+        let header_end = self.var_header_end(b);
+        self.done(Span::new(b.span.start as usize, header_end));
         self.indent += 1;
         for v in &b.vars {
             self.var_decl(v);
@@ -267,6 +297,27 @@ impl Printer<'_> {
         self.line();
         self.w("END_VAR");
         self.done(b.span);
+    }
+
+    /// Where `VAR_xxx CONSTANT RETAIN …` ends in the source.
+    fn var_header_end(&self, b: &VarBlock) -> usize {
+        let mut end = b.span.start as usize + b.kind.keyword().len();
+        loop {
+            let rest = &self.src[end..b.span.end as usize];
+            let trimmed = rest.trim_start_matches([' ', '\t', '\r', '\n']);
+            let word_len = trimmed
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(trimmed.len());
+            let word = trimmed[..word_len].to_ascii_uppercase();
+            if matches!(
+                word.as_str(),
+                "CONSTANT" | "RETAIN" | "NON_RETAIN" | "PERSISTENT"
+            ) {
+                end += rest.len() - trimmed.len() + word_len;
+            } else {
+                return end;
+            }
+        }
     }
 
     fn var_decl(&mut self, v: &VarDecl) {
@@ -416,7 +467,7 @@ impl Printer<'_> {
                 self.type_ref(t);
             }
             TypeRef::Subrange { base, lo, hi, .. } => {
-                self.w(&base.name.to_ascii_uppercase());
+                self.type_ref(&TypeRef::Named(base.clone()));
                 self.w(" (");
                 self.expr(lo);
                 self.w("..");
@@ -510,9 +561,7 @@ impl Printer<'_> {
                     self.block(body);
                 }
                 if let Some(body) = else_body {
-                    self.line();
-                    self.w("ELSE");
-                    self.block(body);
+                    self.else_branch(body);
                 }
                 self.end(s.span, "END_IF");
             }
@@ -549,9 +598,7 @@ impl Printer<'_> {
                 }
                 self.indent -= 1;
                 if let Some(body) = else_body {
-                    self.line();
-                    self.w("ELSE");
-                    self.block(body);
+                    self.else_branch(body);
                 }
                 self.end(s.span, "END_CASE");
             }
@@ -601,6 +648,18 @@ impl Printer<'_> {
             StmtKind::Empty => self.w(";"),
         }
         self.done(s.span);
+    }
+
+    /// `ELSE` and its statements. The AST keeps no position for the keyword, so
+    /// comments before the first statement are placed before `ELSE`: moved a
+    /// little at most, never lost, and stable when formatted again.
+    fn else_branch(&mut self, body: &[Stmt]) {
+        if let Some(first) = body.first() {
+            self.comments_before(first.span.start);
+        }
+        self.line();
+        self.w("ELSE");
+        self.block(body);
     }
 
     fn end(&mut self, span: Span, word: &str) {
@@ -709,6 +768,16 @@ impl Printer<'_> {
             ExprKind::Error => {}
         }
     }
+}
+
+/// Whether `gap` holds an empty line (keywords the printer writes itself, like
+/// ELSE, may stand in a gap; their lines do not count as blank).
+fn has_blank_line(gap: &str) -> bool {
+    let parts: Vec<&str> = gap.split('\n').collect();
+    parts.len() > 2
+        && parts[1..parts.len() - 1]
+            .iter()
+            .any(|l| l.trim().is_empty())
 }
 
 /// Elementary type names, printed upper-case.

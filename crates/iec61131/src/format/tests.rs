@@ -13,7 +13,8 @@ fn shape(text: &str) -> String {
         rest = &rest[end..];
     }
     out.push_str(rest);
-    out
+    // IEC names and keywords are case-insensitive; the formatter may change their case.
+    out.to_uppercase()
 }
 
 fn fixtures() -> Vec<(String, String)> {

@@ -318,11 +318,16 @@ impl Parser<'_> {
     /// `a, b AT %IX0.0 : TYPE := init;`, recovering to the `;` on error.
     fn var_decl(&mut self) -> Option<VarDecl> {
         let start = self.tok().span;
+        let first = self.pos;
         let recover = |p: &mut Self| {
             p.skip_until(|p| {
                 p.at(TokenKind::Semi) || p.at_kw(Kw::EndVar) || p.at_var_block() || p.at_pou_start()
             });
             p.eat(TokenKind::Semi);
+            // Callers loop until their END: never return without moving on.
+            if p.pos == first {
+                p.bump();
+            }
         };
         let mut names = Vec::new();
         loop {

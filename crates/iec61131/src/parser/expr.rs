@@ -113,6 +113,11 @@ impl Parser<'_> {
                                 kind: ExprKind::Member(Box::new(e), id),
                             };
                         }
+                        TokenKind::Integer if matches!(e.kind, ExprKind::Literal(_)) => {
+                            // `5 .0` is not a bit access; a literal has no bits to address.
+                            self.expected("a variable before a bit access");
+                            return e;
+                        }
                         TokenKind::Integer => {
                             let t = self.bump();
                             let bit = literals::parse_integer(self.text_of(t))
@@ -376,7 +381,26 @@ impl Parser<'_> {
             name: prefix_text.trim_end_matches('#').to_owned(),
             span: Span::new(t.span.start as usize, t.span.end as usize - 1),
         };
-        let negative = self.eat(TokenKind::Minus);
+        // A typed literal is one word: nothing may stand between its parts.
+        let adjacent = |p: &Self, end: u32| p.tok().span.start == end;
+        let mut end = t.span.end;
+        let negative = adjacent(self, end) && self.at(TokenKind::Minus);
+        if negative {
+            end = self.bump().span.end;
+        }
+        if !adjacent(self, end) {
+            let d = Diagnostic::error(
+                Code::BadNumber,
+                t.span,
+                format!(
+                    "`{prefix_text}` must be followed directly by its value, as in {}#5",
+                    ty_name(prefix_text)
+                ),
+            )
+            .with_help("remove the space or comment after `#`");
+            self.diags.push(d);
+            return self.error_expr(t.span);
+        }
         let v = self.tok();
         let vtext = self.text_of(v);
         let upper = ty.name.to_ascii_uppercase();
@@ -445,4 +469,8 @@ impl Parser<'_> {
             e
         }
     }
+}
+
+fn ty_name(prefix: &str) -> &str {
+    prefix.trim_end_matches('#')
 }

@@ -26,6 +26,9 @@ pub mod render;
 pub mod source;
 pub mod token;
 
+#[cfg(test)]
+mod test_support;
+
 pub use diagnostics::{Code, Diagnostic, Severity};
 pub use parser::{parse, Parsed};
 

@@ -1,37 +1,12 @@
 use super::*;
+use crate::test_support::{fixtures, without_spans};
 
 /// The tree without positions: what "same semantics" means for the formatter.
+/// IEC names and keywords are case-insensitive; the formatter may change their case.
 fn shape(text: &str) -> String {
     let p = crate::parse(text);
     assert!(!p.has_errors(), "{:#?}", p.diagnostics);
-    let debug = format!("{:?}", p.file);
-    let mut out = String::with_capacity(debug.len());
-    let mut rest = debug.as_str();
-    while let Some(i) = rest.find("Span { start: ") {
-        out.push_str(&rest[..i]);
-        let end = rest[i..].find('}').map_or(rest.len(), |j| i + j + 1);
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    // IEC names and keywords are case-insensitive; the formatter may change their case.
-    out.to_uppercase()
-}
-
-fn fixtures() -> Vec<(String, String)> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/valid");
-    let mut v: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "st"))
-        .map(|p| {
-            (
-                p.display().to_string(),
-                std::fs::read_to_string(&p).unwrap(),
-            )
-        })
-        .collect();
-    v.sort();
-    v
+    without_spans(&format!("{:?}", p.file)).to_uppercase()
 }
 
 fn comments(text: &str) -> Vec<String> {

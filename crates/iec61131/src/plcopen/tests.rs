@@ -1,26 +1,11 @@
 use super::*;
 use crate::ast::{Item, Pou};
+use crate::test_support::{fixtures, without_spans};
 
 const XSD: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../../shared/corpora/plcopen/tc6_xml_v201.xsd"
 );
-
-fn fixtures() -> Vec<(String, String)> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/valid");
-    let mut v: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .map(|p| {
-            (
-                p.display().to_string(),
-                std::fs::read_to_string(&p).unwrap(),
-            )
-        })
-        .collect();
-    v.sort();
-    v
-}
 
 /// Validates with libxml2's xmllint against the official schema.
 fn validate(xml: &str) -> Result<(), String> {
@@ -59,16 +44,7 @@ fn shape(p: &Pou) -> String {
             })
             .collect();
     }
-    let debug = format!("{p:?}");
-    let mut out = String::new();
-    let mut rest = debug.as_str();
-    while let Some(i) = rest.find("Span { start: ") {
-        out.push_str(&rest[..i]);
-        let end = rest[i..].find('}').map_or(rest.len(), |j| i + j + 1);
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
+    without_spans(&format!("{p:?}"))
 }
 
 fn pous(text: &str) -> Vec<Pou> {

@@ -127,11 +127,10 @@ pub fn import(xml: &str) -> Result<String, String> {
                 let base = d
                     .child("baseType")
                     .ok_or_else(|| format!("dataType {name} has no baseType"))?;
-                st.push_str(&format!("    {name} : {}", type_text(base)?));
-                if let Some(v) = d.child("initialValue") {
-                    st.push_str(&format!(" := {}", value_text(v)?));
-                }
-                st.push_str(";\n");
+                st.push_str(&format!(
+                    "    {}\n",
+                    declaration(name, None, base, d.child("initialValue"))?
+                ));
             }
             st.push_str("END_TYPE\n\n");
         }
@@ -213,21 +212,33 @@ fn var_list_text(block: &str, list: &Node, st: &mut String) -> Result<(), String
     st.push('\n');
     for v in list.all("variable") {
         let name = v.attr("name").ok_or("a variable without a name")?;
-        st.push_str(&format!("    {name}"));
-        if let Some(addr) = v.attr("address") {
-            st.push_str(&format!(" AT {addr}"));
-        }
         let ty = v
             .child("type")
             .ok_or_else(|| format!("variable {name} has no type"))?;
-        st.push_str(&format!(" : {}", type_text(ty)?));
-        if let Some(init) = v.child("initialValue") {
-            st.push_str(&format!(" := {}", value_text(init)?));
-        }
-        st.push_str(";\n");
+        let decl = declaration(name, v.attr("address"), ty, v.child("initialValue"))?;
+        st.push_str(&format!("    {decl}\n"));
     }
     st.push_str("END_VAR\n");
     Ok(())
+}
+
+/// `name [AT address] : type [:= value];` for a variable, struct member or data type.
+fn declaration(
+    name: &str,
+    address: Option<&str>,
+    ty: &Node,
+    init: Option<&Node>,
+) -> Result<String, String> {
+    let mut s = name.to_owned();
+    if let Some(addr) = address {
+        s.push_str(&format!(" AT {addr}"));
+    }
+    s.push_str(&format!(" : {}", type_text(ty)?));
+    if let Some(v) = init {
+        s.push_str(&format!(" := {}", value_text(v)?));
+    }
+    s.push(';');
+    Ok(s)
 }
 
 /// The ST spelling of a `<type>`/`<baseType>` element's single child.
@@ -298,11 +309,8 @@ fn type_text(holder: &Node) -> Result<String, String> {
                 let ty = v
                     .child("type")
                     .ok_or_else(|| format!("struct member {name} has no type"))?;
-                s.push_str(&format!("        {name} : {}", type_text(ty)?));
-                if let Some(init) = v.child("initialValue") {
-                    s.push_str(&format!(" := {}", value_text(init)?));
-                }
-                s.push_str(";\n");
+                let decl = declaration(name, None, ty, v.child("initialValue"))?;
+                s.push_str(&format!("        {decl}\n"));
             }
             s.push_str("    END_STRUCT");
             s

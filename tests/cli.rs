@@ -366,3 +366,152 @@ fn st_export_writes_schema_valid_plcopen_that_imports_back() {
     assert_eq!(code, 2);
     assert!(err.contains("broken.xml"), "{err}");
 }
+
+fn sim_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("crates/iec61131/tests/fixtures/sim")
+        .join(name)
+}
+
+#[test]
+fn st_test_passes_fails_and_rejects_bad_vectors() {
+    let st = sim_fixture("motor.st");
+    let (code, out, err) = run(bin()
+        .args(["st", "test"])
+        .arg(&st)
+        .arg("--vectors")
+        .arg(sim_fixture("motor.json")));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("3 of 3 cases passed"), "{out}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let wrong = dir.path().join("wrong.json");
+    std::fs::write(
+        &wrong,
+        r#"{"pou": "FB_Motor", "cases": [{"name": "no feedback yet", "steps": [
+            {"in": {"start": true}, "advance_ms": 50, "expect": {"running": true}}]}]}"#,
+    )
+    .unwrap();
+    let (code, out, _) = run(bin()
+        .args(["st", "test"])
+        .arg(&st)
+        .arg("--vectors")
+        .arg(&wrong));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("FAIL")
+            && out.contains("running expected TRUE, got FALSE")
+            && out.contains("cycle 5"),
+        "{out}"
+    );
+    let (code, out, _) = run(bin()
+        .args(["st", "test", "--json"])
+        .arg(&st)
+        .arg("--vectors")
+        .arg(&wrong));
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let f = &v["cases"][0]["failures"][0];
+    assert_eq!(
+        (
+            f["step"].as_u64(),
+            f["cycle"].as_u64(),
+            f["variable"].as_str()
+        ),
+        (Some(1), Some(5), Some("running"))
+    );
+    assert_eq!(f["line"], 32, "the last statement run: {f}");
+
+    let unknown = dir.path().join("unknown.json");
+    std::fs::write(
+        &unknown,
+        r#"{"pou": "FB_Motor", "cases": [{"name": "typo", "steps": [{"in": {"strat": true}}]}]}"#,
+    )
+    .unwrap();
+    let (code, _, err) = run(bin()
+        .args(["st", "test"])
+        .arg(&st)
+        .arg("--vectors")
+        .arg(&unknown));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("`strat`") && err.contains("unknown.json"),
+        "{err}"
+    );
+
+    // Code that does not check: its errors are shown and no test runs.
+    let broken = dir.path().join("broken.st");
+    std::fs::write(&broken, "FUNCTION_BLOCK FB_Motor\nVAR_OUTPUT running : BOOL; END_VAR\nrunning := missing;\nEND_FUNCTION_BLOCK\n").unwrap();
+    let (code, out, err) = run(bin()
+        .args(["st", "test"])
+        .arg(&broken)
+        .arg("--vectors")
+        .arg(sim_fixture("motor.json")));
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("missing") && err.contains("no test ran"),
+        "{out}{err}"
+    );
+}
+
+#[test]
+fn st_run_traces_outputs_and_reports_faults() {
+    let (code, out, err) = run(bin()
+        .args(["st", "run"])
+        .arg(sim_fixture("debounce.st"))
+        .args([
+            "--pou",
+            "FB_Debounce",
+            "--cycles",
+            "7",
+            "--trace",
+            "--in",
+            "raw=true",
+            "--in",
+            "delay=T#40ms",
+        ]));
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "cycle,time_ms,out,rising");
+    assert_eq!(lines[4], "4,30,FALSE,FALSE");
+    assert_eq!(lines[5], "5,40,TRUE,TRUE");
+    assert_eq!(lines.len(), 8);
+
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("oob.st");
+    std::fs::write(
+        &f,
+        "FUNCTION_BLOCK FB_Index\nVAR_OUTPUT n : INT; END_VAR\nVAR a : ARRAY[1..3] OF INT; END_VAR\nn := n + 1;\na[n] := n;\nEND_FUNCTION_BLOCK\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(bin()
+        .args(["st", "run", "--json", "--trace"])
+        .arg(&f)
+        .args(["--pou", "FB_Index", "--cycles", "10"]));
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["rows"].as_array().unwrap().len(), 3);
+    assert_eq!(v["fault"]["cycle"], 4);
+    assert_eq!(v["fault"]["line"], 5);
+    assert!(
+        err.contains("oob.st:5:1") && err.contains("index 4"),
+        "{err}"
+    );
+
+    let (code, _, err) = run(bin()
+        .args(["st", "run"])
+        .arg(&f)
+        .args(["--pou", "FB_Index", "--in", "n=3"]));
+    assert_eq!(code, 2, "outputs cannot be set");
+    assert!(err.contains("VAR_OUTPUT"), "{err}");
+}
+
+#[test]
+fn bench_sim_reports_its_figures() {
+    let (code, out, err) = run(bin().args(["bench", "sim", "--json"]));
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["statements"], 200);
+    assert_eq!(v["cycles"], 10_000);
+    assert!(v["cycles_per_s"].as_f64().unwrap() > 0.0);
+}

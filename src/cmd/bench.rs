@@ -1,4 +1,5 @@
 //! `millwright bench engine`: speed of our engine on fixed prompts.
+//! `millwright bench st` / `bench sim`: the ST toolkit's and the simulator's speed.
 //! `cargo xtask bench-engine` runs this beside raw llama.cpp and prints ratios.
 
 use std::process::ExitCode;
@@ -21,6 +22,11 @@ const RUNS: usize = 3;
 pub enum BenchCmd {
     /// Structured Text parse and parse+check throughput on a corpus built from the fixtures.
     St {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Simulator speed: 10,000 scan cycles of a 200-statement function block.
+    Sim {
         #[arg(long)]
         json: bool,
     },
@@ -145,9 +151,90 @@ fn bench_st(json: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A function block of `n` top-level statements of the kinds PLC code is made
+/// of: arithmetic, IF, CASE, array access, conversions, timers, bit strings.
+pub fn sim_bench_source(n: usize) -> String {
+    let mut body = String::new();
+    for i in 0..n {
+        let line = match i % 8 {
+            0 => format!("acc := acc + INT_TO_DINT(x) * {};", i % 13 + 1),
+            1 => format!(
+                "IF acc > {} THEN flag := NOT flag; ELSE cnt := cnt + 1; END_IF",
+                i * 100
+            ),
+            2 => format!("buf[{}] := buf[{}] + 1;", i % 16, (i + 3) % 16),
+            3 => "r := r * 0.5 + INT_TO_REAL(cnt MOD 7);".to_string(),
+            4 => {
+                "CASE cnt MOD 4 OF 0: y := y + 1; 1: y := y - 1; ELSE y := y * 3 MOD 1000; END_CASE"
+                    .to_string()
+            }
+            5 => format!("t[{}](IN := flag, PT := T#50ms);", i % 8),
+            6 => "w := SHL(w, 1) OR BOOL_TO_WORD(flag);".to_string(),
+            _ => "lim := LIMIT(-1000, lim + x, 1000);".to_string(),
+        };
+        body.push_str(&line);
+        body.push('\n');
+    }
+    format!(
+        "FUNCTION_BLOCK FB_Bench\nVAR_INPUT x : INT; END_VAR\nVAR_OUTPUT y : DINT; END_VAR\n\
+         VAR acc : DINT; cnt : INT; flag : BOOL; buf : ARRAY[0..15] OF INT; r : REAL;\n\
+         t : ARRAY[0..7] OF TON; w : WORD; lim : INT; END_VAR\n{body}END_FUNCTION_BLOCK\n"
+    )
+}
+
+const SIM_STATEMENTS: usize = 200;
+const SIM_CYCLES: u64 = 10_000;
+
+fn bench_sim(json: bool) -> Result<ExitCode> {
+    use millwright_iec61131::sim::{self, Session};
+    let src = sim_bench_source(SIM_STATEMENTS);
+    let prog = match sim::load(&[&src]) {
+        Ok(p) => p,
+        Err(sim::LoadError(files)) => anyhow::bail!(
+            "the generated bench block does not check:\n{}",
+            millwright_iec61131::render::render_text("bench.st", &src, &files[0].diagnostics)
+        ),
+    };
+    let mut best = f64::MAX;
+    for _ in 0..5 {
+        let mut s = Session::new(&prog, "FB_Bench").map_err(anyhow::Error::msg)?;
+        s.set("x", &serde_json::json!(3))
+            .map_err(anyhow::Error::msg)?;
+        let t = std::time::Instant::now();
+        for _ in 0..SIM_CYCLES {
+            s.cycle(10.0)
+                .map_err(|f| anyhow::anyhow!("{}", sim::session::fault_text(&f)))?;
+        }
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    let v = serde_json::json!({
+        "statements": SIM_STATEMENTS,
+        "cycles": SIM_CYCLES,
+        "ms": best * 1000.0,
+        "cycles_per_s": SIM_CYCLES as f64 / best,
+        "statements_per_s": (SIM_CYCLES as f64 * SIM_STATEMENTS as f64) / best,
+    });
+    if json {
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        println!("Simulator, a {SIM_STATEMENTS}-statement function block (best of 5 runs):");
+        println!(
+            "  {SIM_CYCLES} cycles in {:.1} ms (target <= 100)",
+            best * 1000.0
+        );
+        println!("  {:.0} cycles/s", SIM_CYCLES as f64 / best);
+        println!(
+            "  {:.1} million statements/s",
+            SIM_CYCLES as f64 * SIM_STATEMENTS as f64 / best / 1e6
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn run(cmd: BenchCmd) -> Result<ExitCode> {
     let (opts, json) = match cmd {
         BenchCmd::St { json } => return bench_st(json),
+        BenchCmd::Sim { json } => return bench_sim(json),
         BenchCmd::Engine { engine, json } => (engine, json),
     };
     let (mut engine, info) = opts.start()?;

@@ -3,3 +3,4 @@ pub mod engine_opts;
 pub mod generate;
 pub mod models;
 pub mod st;
+pub mod st_sim;

@@ -42,6 +42,34 @@ pub enum StCmd {
     },
     /// Print the GBNF grammar that constrains a model writing Structured Text.
     Grammar,
+    /// Run test vectors against a POU in the simulator; exit 0 when all pass,
+    /// 1 when some fail (or the code has errors), 2 on unusable input.
+    Test {
+        file: PathBuf,
+        #[arg(long, value_name = "VECTORS.json")]
+        vectors: PathBuf,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a POU for some cycles and print its outputs (CSV, or JSON with --json).
+    Run {
+        file: PathBuf,
+        #[arg(long)]
+        pou: String,
+        #[arg(long, default_value_t = 1)]
+        cycles: u64,
+        /// An input and its value: `start=true`, `sp=42.5`, `delay=T#2s`, `mode=Auto`.
+        #[arg(long = "in", value_name = "NAME=VALUE")]
+        inputs: Vec<String>,
+        /// One row per cycle instead of the final state only.
+        #[arg(long)]
+        trace: bool,
+        #[arg(long, default_value_t = 10.0)]
+        cycle_ms: f64,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn run(cmd: StCmd) -> Result<ExitCode> {
@@ -66,6 +94,30 @@ pub fn run(cmd: StCmd) -> Result<ExitCode> {
             print!("{}", millwright_iec61131::gbnf::grammar());
             Ok(ExitCode::SUCCESS)
         }
+        StCmd::Test {
+            file,
+            vectors,
+            json,
+        } => super::st_sim::test(&file, &vectors, json),
+        StCmd::Run {
+            file,
+            pou,
+            cycles,
+            inputs,
+            trace,
+            cycle_ms,
+            json,
+        } => super::st_sim::run(
+            &file,
+            &super::st_sim::RunOpts {
+                pou,
+                cycles,
+                inputs,
+                trace,
+                cycle_ms,
+                json,
+            },
+        ),
     }
 }
 

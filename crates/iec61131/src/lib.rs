@@ -12,6 +12,7 @@
 //! - [`gbnf`]: the grammar that constrains a model writing ST (llama.cpp GBNF).
 //! - [`plcopen`]: PLCopen TC6 XML 2.01 export and import.
 //! - [`render`]: diagnostics as rustc-style text, or located for JSON.
+//! - [`sim`]: the scan-cycle simulator, its standard library and test vectors.
 
 pub mod ast;
 pub mod check;
@@ -23,6 +24,7 @@ pub mod literals;
 pub mod parser;
 pub mod plcopen;
 pub mod render;
+pub mod sim;
 pub mod source;
 pub mod token;
 

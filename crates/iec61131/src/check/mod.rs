@@ -7,7 +7,7 @@
 //! given, pointers and references it cannot follow) is `Unknown` and never
 //! produces a diagnostic, so correct code gets no false errors.
 
-mod stdlib;
+pub(crate) mod stdlib;
 pub mod types;
 
 use std::collections::HashMap;
@@ -1183,7 +1183,14 @@ impl Scope<'_, '_> {
             }
             Add | Sub | Mul | Div | Mod | Pow => {
                 if time(&lt) || time(&rt) {
-                    // TIME ± TIME, TIME * n, TIME / n, DT - DT …: leave to the simulator.
+                    // The difference of two dates, times of day or DTs is a duration (IEC 61131-3).
+                    if op == Sub
+                        && lt == rt
+                        && matches!(lt, Ty::Date | Ty::TimeOfDay | Ty::DateAndTime)
+                    {
+                        return Ty::Time;
+                    }
+                    // TIME ± TIME, TIME * n, TIME / n, TOD + TIME …: the type of the time side.
                     return if time(&lt) { lt } else { rt };
                 }
                 if !lt.is_numeric() || !rt.is_numeric() {

@@ -1,0 +1,47 @@
+//! The scan-cycle simulator: Structured Text run deterministically, with no
+//! PLC and no external compiler.
+//!
+//! - [`compile`]: checked syntax trees to [`ir::Program`]: names resolved to cell
+//!   offsets, types to layouts, implicit conversions made explicit.
+//! - [`exec`]: the interpreter over a flat memory of cells, with the virtual
+//!   clock, the loop watchdog and runtime faults.
+//! - [`stdfb`], [`stdfn`]: the IEC standard function blocks and functions.
+//! - [`session`]: one POU under test, variables by name, values as JSON.
+//! - [`vectors`]: the test-vector format, its validation, and the report.
+
+pub mod compile;
+pub mod exec;
+pub mod ir;
+pub mod session;
+pub mod stdfb;
+pub mod stdfn;
+pub mod value;
+pub mod vectors;
+
+pub use compile::CompileError;
+pub use exec::{Fault, FaultKind};
+pub use ir::Program;
+pub use session::Session;
+pub use vectors::{Report, Vectors};
+
+use crate::{Diagnostic, Parsed, Severity};
+
+/// Why a project cannot be simulated: syntax or checker errors, per file
+/// (with all of the checker's diagnostics).
+pub struct LoadError(pub Vec<Parsed>);
+
+/// Parses, checks and compiles texts that form one project. Valid code the
+/// simulator cannot run is in [`Program::errors`], blocking only the POUs
+/// that need it ([`Program::blockers`]).
+pub fn load(texts: &[&str]) -> Result<Program, LoadError> {
+    let parsed = crate::check_project(texts);
+    let is_error = |d: &Diagnostic| d.severity == Severity::Error;
+    if parsed.iter().any(|p| p.diagnostics.iter().any(is_error)) {
+        return Err(LoadError(parsed));
+    }
+    let files: Vec<&crate::ast::SourceFile> = parsed.iter().map(|p| &p.file).collect();
+    Ok(compile::compile(&files))
+}
+
+#[cfg(test)]
+mod tests;

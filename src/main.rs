@@ -26,6 +26,9 @@ enum Command {
     /// Structured Text: check, format, PLCopen export/import, and the generation grammar.
     #[command(subcommand)]
     St(cmd::st::StCmd),
+    /// PLC code: generate verified function blocks, turn IO lists into declarations.
+    #[command(subcommand)]
+    Plc(cmd::plc::PlcCmd),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(cmd::bench::BenchCmd),
@@ -40,6 +43,7 @@ fn main() -> ExitCode {
         Command::Models(c) => cmd::models::run(c),
         Command::Generate(a) => cmd::generate::run(a),
         Command::St(c) => cmd::st::run(c),
+        Command::Plc(c) => cmd::plc::run(c),
         Command::Bench(c) => cmd::bench::run(c),
     };
     match result {

@@ -369,18 +369,18 @@ fn st_export_writes_schema_valid_plcopen_that_imports_back() {
 
 fn sim_fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("crates/iec61131/tests/fixtures/sim")
+        .join("assets/st-library")
         .join(name)
 }
 
 #[test]
 fn st_test_passes_fails_and_rejects_bad_vectors() {
-    let st = sim_fixture("motor.st");
+    let st = sim_fixture("motor_start_stop.st");
     let (code, out, err) = run(bin()
         .args(["st", "test"])
         .arg(&st)
         .arg("--vectors")
-        .arg(sim_fixture("motor.json")));
+        .arg(sim_fixture("motor_start_stop.json")));
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("3 of 3 cases passed"), "{out}");
 
@@ -446,7 +446,7 @@ fn st_test_passes_fails_and_rejects_bad_vectors() {
         .args(["st", "test"])
         .arg(&broken)
         .arg("--vectors")
-        .arg(sim_fixture("motor.json")));
+        .arg(sim_fixture("motor_start_stop.json")));
     assert_eq!(code, 1);
     assert!(
         out.contains("missing") && err.contains("no test ran"),
@@ -514,4 +514,117 @@ fn bench_sim_reports_its_figures() {
     assert_eq!(v["statements"], 200);
     assert_eq!(v["cycles"], 10_000);
     assert!(v["cycles_per_s"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn plc_io_writes_a_gvl_and_reports_bad_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("io.csv");
+    std::fs::write(
+        &good,
+        "Tag;Address;Type;Description;Panel\nxStart;%IX0.0;BOOL;Start button;A1\nxStop;%IX0.1;BOOL;Stop button;A1\nqMotor;%QX0.0;BOOL;Motor contactor;A1\n",
+    )
+    .unwrap();
+    let out = dir.path().join("gvl.st");
+    let (code, _, err) = run(bin()
+        .args(["plc", "io", "--gvl", "GVL_IO", "--out"])
+        .arg(&out)
+        .arg(&good));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("3 signal(s)") && err.contains("not used: Panel"),
+        "{err}"
+    );
+    let gvl = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        gvl.contains("qMotor AT %QX0.0 : BOOL; (* Motor contactor *)"),
+        "{gvl}"
+    );
+    let (code, _, err) = run(bin().args(["st", "check"]).arg(&out));
+    assert_eq!(code, 0, "the GVL checks clean: {err}");
+
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "Tag,Address,Type\nxA,%IX0.0,BOOL\nxB,%IX0.0,BOOL\nxC,%IX0.2,FLOAT\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(bin().args(["plc", "io"]).arg(&bad));
+    assert_eq!(code, 1);
+    assert!(out.is_empty(), "nothing is guessed: {out}");
+    assert!(
+        err.contains("row 3: xB: address %IX0.0 is already used in row 2")
+            && err.contains("row 4: xC: unknown type \"FLOAT\""),
+        "{err}"
+    );
+    let (code, _, err) = run(bin().args(["plc", "io"]).arg(dir.path().join("none.csv")));
+    assert_eq!(code, 2);
+    assert!(err.contains("none.csv"), "{err}");
+}
+
+#[test]
+fn plc_gen_reports_every_field_with_the_default_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let vectors = dir.path().join("latch.json");
+    std::fs::write(
+        &vectors,
+        r#"{"pou": "FB_Latch", "cases": [{"name": "start latches", "steps": [
+            {"in": {"start": true, "stop": false}, "expect": {"running": true}},
+            {"in": {"start": false}, "expect": {"running": true}},
+            {"in": {"stop": true}, "expect": {"running": false}}]}]}"#,
+    )
+    .unwrap();
+    let st = dir.path().join("latch.st");
+    let (code, out, err) = run(bin()
+        .args([
+            "plc",
+            "gen",
+            "--json",
+            "--rounds",
+            "1",
+            "--max-tokens",
+            "200",
+            "--model",
+        ])
+        .arg(default_model())
+        .arg("--tests")
+        .arg(&vectors)
+        .arg("--out")
+        .arg(&st)
+        .arg("Motor start/stop latch: start sets running, stop resets it and wins."));
+    assert!(code == 0 || code == 1, "exit {code}: {err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let code_text = v["code"].as_str().unwrap();
+    assert!(
+        code_text.starts_with("FUNCTION_BLOCK FB_Latch")
+            && code_text.contains("start : BOOL;")
+            && code_text.contains("running : BOOL;"),
+        "the interface comes from the vectors: {code_text}"
+    );
+    for key in [
+        "parsed",
+        "checked",
+        "errors",
+        "warnings",
+        "tests_passed",
+        "tests_total",
+        "rounds",
+    ] {
+        assert!(!v["verified"][key].is_null(), "verified.{key}: {v}");
+    }
+    assert_eq!(v["verified"]["tests_total"], 1);
+    let rounds = v["verified"]["rounds"].as_u64().unwrap();
+    assert!((1..=2).contains(&rounds));
+    assert_eq!(v["history"].as_array().unwrap().len() as u64, rounds);
+    assert!(v["diagnostics"].is_array() && v["citations"].is_array());
+    assert_eq!(
+        v["citations"][0]["source"], "st-library/motor_start_stop",
+        "{v}"
+    );
+    assert_eq!(v["vectors_source"], "user");
+    assert_eq!(std::fs::read_to_string(&st).unwrap(), code_text);
+    assert_eq!(
+        code == 0,
+        v["verified"]["tests_passed"] == 1 && v["verified"]["errors"] == 0
+    );
 }

@@ -48,7 +48,7 @@ pub struct GenerateArgs {
     pub prompt: String,
 }
 
-fn read_prompt(p: &str) -> Result<String> {
+pub fn read_prompt(p: &str) -> Result<String> {
     if p == "-" {
         let mut s = String::new();
         std::io::stdin()

@@ -2,5 +2,6 @@ pub mod bench;
 pub mod engine_opts;
 pub mod generate;
 pub mod models;
+pub mod plc;
 pub mod st;
 pub mod st_sim;

@@ -275,7 +275,7 @@ fn export(file: &PathBuf, out: &PathBuf) -> Result<ExitCode> {
 }
 
 /// The current UTC time as xsd:dateTime, without a date library.
-fn now_xsd_datetime() -> String {
+pub fn now_xsd_datetime() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::{cargo, step, Paths, Result};
+use crate::{step, Paths, Result};
 
 /// The llama-cpp-sys-2 build output holding llama.h, the libraries and the CPU variants.
 fn llama_build_dir(paths: &Paths) -> Result<PathBuf> {
@@ -56,7 +56,7 @@ fn num(v: &serde_json::Value, key: &str) -> f64 {
 
 pub fn bench_engine(paths: &Paths) -> Result<()> {
     crate::install_system_packages()?;
-    cargo(paths, &["build", "--release", "--workspace", "--bins"])?;
+    crate::build_release(paths)?;
     step(Command::new(paths.millwright()).args(["models", "fetch"]))?;
     let llama = llama_build_dir(paths)?;
     let raw = paths.release().join("raw-llama-bench");

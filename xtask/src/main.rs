@@ -156,9 +156,33 @@ fn install_system_packages() -> Result<()> {
 fn setup() -> Result<Paths> {
     let paths = setup_paths();
     install_system_packages()?;
-    cargo(&paths, &["build", "--release", "--workspace", "--bins"])?;
+    build_release(&paths)?;
     step(Command::new(paths.millwright()).args(["models", "fetch"]))?;
     Ok(paths)
+}
+
+/// The release build. llama-cpp-sys-2's build script links its libraries
+/// beside the binaries unless `path.exists()`, which is false for a dangling
+/// link (one left by an earlier build whose output folder is gone), and then
+/// panics with "File exists"; so dangling library links are removed first.
+pub fn build_release(paths: &Paths) -> Result<()> {
+    let release = paths.release();
+    for dir in [
+        release.clone(),
+        release.join("deps"),
+        release.join("examples"),
+    ] {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let p = entry.path();
+            let is_link = entry.file_type().is_ok_and(|t| t.is_symlink());
+            if is_link && !p.exists() {
+                eprintln!("xtask: removing dangling link {}", p.display());
+                std::fs::remove_file(&p)
+                    .map_err(|e| format!("cannot remove {}: {e}", p.display()))?;
+            }
+        }
+    }
+    cargo(paths, &["build", "--release", "--workspace", "--bins"])
 }
 
 fn run(args: &[String]) -> Result<()> {

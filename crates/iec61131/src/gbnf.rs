@@ -91,6 +91,13 @@ cs-body ::= [^*] cs-body | "*" cs-star
 cs-star ::= "/" | "*" cs-star | [^*/] cs-body
 "##;
 
+/// The grammar with another start rule, written in its own rules' names:
+/// `grammar_with_root("ws var-block* stmt* k-end-function-block semi?")`
+/// accepts the rest of a function block whose header a prompt already holds.
+pub fn grammar_with_root(root: &str) -> String {
+    grammar().replacen("root ::= ws item+", &format!("root ::= {root}"), 1)
+}
+
 /// The grammar text, ready for llama.cpp (`root` is the start rule).
 pub fn grammar() -> String {
     let mut out = String::from(

@@ -467,6 +467,64 @@ mod tests {
     }
 
     #[test]
+    fn numeric_functions_follow_their_definitions() {
+        use std::f64::consts::PI;
+        let l = |f: StdFn, args: &[f64]| {
+            let v: Vec<Value> = args.iter().map(|&x| Value::R(x)).collect();
+            call(f, Num::LReal, &v).real()
+        };
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+        assert!(close(l(StdFn::Sqrt, &[2.0]), std::f64::consts::SQRT_2));
+        assert!(close(l(StdFn::Ln, &[std::f64::consts::E]), 1.0));
+        assert!(close(l(StdFn::Log, &[1000.0]), 3.0));
+        assert!(close(l(StdFn::Exp, &[0.0]), 1.0));
+        assert!(close(l(StdFn::Sin, &[PI / 2.0]), 1.0));
+        assert!(close(l(StdFn::Cos, &[PI]), -1.0));
+        assert!(close(l(StdFn::Tan, &[PI / 4.0]), 1.0));
+        assert!(close(l(StdFn::Asin, &[1.0]), PI / 2.0));
+        assert!(close(l(StdFn::Acos, &[1.0]), 0.0));
+        assert!(close(l(StdFn::Atan, &[1.0]), PI / 4.0));
+        assert!(close(l(StdFn::Atan2, &[1.0, -1.0]), 3.0 * PI / 4.0));
+        assert!(close(l(StdFn::Expt, &[2.0, 10.0]), 1024.0));
+        assert!(l(StdFn::Sqrt, &[-1.0]).is_nan(), "IEEE: no fault");
+        // REAL results are single precision.
+        assert_eq!(
+            call(StdFn::Sqrt, Num::Real, &[Value::R(2.0)]),
+            Value::R(2f32.sqrt() as f64)
+        );
+        // ABS of the most negative INT wraps, as on a PLC.
+        assert_eq!(call(StdFn::Abs, INT, &[Value::I(-32768)]), Value::I(-32768));
+        assert_eq!(call(StdFn::Abs, INT, &[Value::I(-5)]), Value::I(5));
+        let ints = |v: &[i64]| v.iter().map(|&x| Value::I(x)).collect::<Vec<_>>();
+        assert_eq!(call(StdFn::Min, INT, &ints(&[4, -2, 9])), Value::I(-2));
+        assert_eq!(call(StdFn::Max, INT, &ints(&[4, -2, 9])), Value::I(9));
+        assert_eq!(
+            call(StdFn::Limit, INT, &ints(&[0, 120, 100])),
+            Value::I(100)
+        );
+        assert_eq!(call(StdFn::Sel, INT, &ints(&[0, 7, 8])), Value::I(7));
+        assert_eq!(call(StdFn::Mux, INT, &ints(&[2, 7, 8, 9])), Value::I(9));
+        // Unsigned comparison: 65535 is the largest UINT, not -1.
+        let uint = Num::Int {
+            bits: 16,
+            signed: false,
+        };
+        assert_eq!(
+            call(StdFn::Max, uint, &ints(&[65_535, 1])),
+            Value::I(65_535)
+        );
+        let ulint = Num::Int {
+            bits: 64,
+            signed: false,
+        };
+        assert_eq!(
+            call(StdFn::Max, ulint, &ints(&[-1, 1])),
+            Value::I(-1),
+            "u64::MAX"
+        );
+    }
+
+    #[test]
     fn bcd_round_trips() {
         let w = Num::Bits(16);
         assert_eq!(call(StdFn::ToBcd, w, &[Value::I(1234)]), Value::I(0x1234));

@@ -1,0 +1,765 @@
+//! PLC code generation that is checked, simulated and repaired before anyone
+//! sees it: understand (interface from the IO list and test vectors, examples
+//! from the snippet library), generate under the ST grammar, check, simulate,
+//! feed the problems back, keep the best candidate, report honestly.
+
+use millwright_engine::{ChatMessage, FinishReason, GenerateRequest, Input, Sampling};
+use millwright_iec61131::diagnostics::LineIndex;
+use millwright_iec61131::render::{self, Located};
+use millwright_iec61131::sim::{self, session, vectors, Vectors};
+use millwright_iec61131::{format, gbnf, Severity};
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use crate::io_list::{Direction, IoList};
+use crate::library::{self, Snippet};
+
+const BASE_PROMPT: &str = include_str!("../../../assets/prompts/plc_gen_base.txt");
+const BASE_REPAIR: &str = include_str!("../../../assets/prompts/plc_repair_base.txt");
+const CHAT_SYSTEM: &str = include_str!("../../../assets/prompts/plc_gen_chat_system.txt");
+const CHAT_TASK: &str = include_str!("../../../assets/prompts/plc_gen_chat_task.txt");
+const END: &str = "END_FUNCTION_BLOCK";
+const CHAT_REPAIR: &str = include_str!("../../../assets/prompts/plc_repair_chat.txt");
+
+/// What continues a prompt: the engine, or a scripted stand-in in tests.
+pub trait Completer {
+    /// Whether the model takes chat messages (has a chat template).
+    fn is_chat(&self) -> bool;
+    fn complete(&mut self, request: &GenerateRequest) -> Result<Completion, String>;
+}
+
+#[derive(Debug, Clone)]
+pub struct Completion {
+    pub text: String,
+    pub finish: FinishReason,
+    pub tokens_per_s: f64,
+}
+
+/// The engine as a [`Completer`].
+pub struct EngineCompleter<'a> {
+    pub engine: &'a mut millwright_engine::Engine,
+    pub is_chat: bool,
+}
+
+impl Completer for EngineCompleter<'_> {
+    fn is_chat(&self) -> bool {
+        self.is_chat
+    }
+    fn complete(&mut self, request: &GenerateRequest) -> Result<Completion, String> {
+        let g = self
+            .engine
+            .generate(request, |_| {})
+            .map_err(|e| e.to_string())?;
+        Ok(Completion {
+            text: g.text,
+            finish: g.finish,
+            tokens_per_s: g.stats.generate_tokens_per_s(),
+        })
+    }
+}
+
+/// A request to generate one POU.
+#[derive(Debug, Clone)]
+pub struct GenSpec {
+    pub spec: String,
+    pub io: Option<IoList>,
+    pub vectors: Option<Vectors>,
+    /// The block's name; else the vectors' `pou`; else `FB_Generated`.
+    pub name: Option<String>,
+    /// Repair rounds after the first attempt.
+    pub rounds: u32,
+    /// Constrain decoding with the ST grammar.
+    pub grammar: bool,
+    /// Snippets from the library offered as examples (0 = none).
+    pub examples: usize,
+    pub max_tokens: u32,
+}
+
+impl GenSpec {
+    pub fn new(spec: impl Into<String>) -> GenSpec {
+        GenSpec {
+            spec: spec.into(),
+            io: None,
+            vectors: None,
+            name: None,
+            rounds: 2,
+            grammar: true,
+            examples: 1,
+            max_tokens: 768,
+        }
+    }
+}
+
+/// What a candidate achieved.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Verified {
+    pub parsed: bool,
+    pub checked: bool,
+    pub errors: usize,
+    pub warnings: usize,
+    pub tests_passed: usize,
+    pub tests_total: usize,
+    /// Generation rounds used (the first attempt is round 1).
+    pub rounds: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Citation {
+    /// `st-library/NAME` for a library snippet.
+    pub source: String,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub code: String,
+    pub verified: Verified,
+    pub diagnostics: Vec<Located>,
+    /// Test failures and runtime faults of the kept candidate.
+    pub test_failures: Vec<String>,
+    pub citations: Vec<Citation>,
+    /// Where the block's interface came from.
+    pub interface: Vec<String>,
+    /// `"user"` for vectors the user gave; absent when there were none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vectors_source: Option<String>,
+    /// Each round: what it achieved.
+    pub history: Vec<Verified>,
+    pub tokens_per_s: f64,
+}
+
+impl Report {
+    /// Parsed, checked without errors, and every test passed.
+    pub fn verified_ok(&self) -> bool {
+        let v = &self.verified;
+        v.parsed && v.checked && v.errors == 0 && v.tests_passed == v.tests_total
+    }
+}
+
+/// The declarations written before the model starts, and where they came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Interface {
+    pub name: String,
+    /// (name, IEC type, comment)
+    pub inputs: Vec<(String, String, String)>,
+    pub outputs: Vec<(String, String, String)>,
+    pub notes: Vec<String>,
+}
+
+impl Interface {
+    /// From the IO list (inputs %I, outputs %Q) and the test vectors (what
+    /// they set is an input, what they expect an output; types from the values).
+    pub fn infer(spec: &GenSpec) -> Interface {
+        let name = spec
+            .name
+            .clone()
+            .or_else(|| spec.vectors.as_ref().map(|v| v.pou.clone()))
+            .unwrap_or_else(|| "FB_Generated".to_string());
+        let mut it = Interface {
+            name,
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+            notes: Vec::new(),
+        };
+        let known = |it: &Interface, n: &str| {
+            it.inputs
+                .iter()
+                .chain(&it.outputs)
+                .any(|(x, _, _)| x.eq_ignore_ascii_case(n))
+        };
+        if let Some(io) = &spec.io {
+            for e in &io.entries {
+                let decl = (e.tag.clone(), e.ty.clone(), e.description.clone());
+                match e.direction() {
+                    Direction::Input => it.inputs.push(decl),
+                    Direction::Output => it.outputs.push(decl),
+                    Direction::Memory => {}
+                }
+            }
+            it.notes.push(format!(
+                "{} input(s) and {} output(s) from the IO list",
+                it.inputs.len(),
+                it.outputs.len()
+            ));
+        }
+        if let Some(v) = &spec.vectors {
+            let (mut ins, mut outs) = (0, 0);
+            for case in &v.cases {
+                for step in &case.steps {
+                    for (n, val) in &step.inputs {
+                        if !known(&it, n) && !n.contains('.') {
+                            if let Some(t) = json_type(val) {
+                                it.inputs.push((n.clone(), t, String::new()));
+                                ins += 1;
+                            }
+                        }
+                    }
+                    for (n, val) in &step.expect {
+                        if !known(&it, n) && !n.contains('.') && !n.eq_ignore_ascii_case(&it.name) {
+                            if let Some(t) = json_type(val) {
+                                it.outputs.push((n.clone(), t, String::new()));
+                                outs += 1;
+                            }
+                        }
+                    }
+                }
+            }
+            it.notes.push(format!(
+                "{ins} input(s) and {outs} output(s) from the test vectors"
+            ));
+        }
+        it
+    }
+
+    /// `FUNCTION_BLOCK name` and its VAR_INPUT / VAR_OUTPUT blocks.
+    pub fn header(&self) -> String {
+        let mut h = format!("FUNCTION_BLOCK {}\n", self.name);
+        for (kw, vars) in [("VAR_INPUT", &self.inputs), ("VAR_OUTPUT", &self.outputs)] {
+            if vars.is_empty() {
+                continue;
+            }
+            h.push_str(kw);
+            h.push('\n');
+            for (n, t, c) in vars.iter() {
+                if c.is_empty() {
+                    h.push_str(&format!("    {n} : {t};\n"));
+                } else {
+                    h.push_str(&format!(
+                        "    {n} : {t}; (* {} *)\n",
+                        c.replace("*)", "* )")
+                    ));
+                }
+            }
+            h.push_str("END_VAR\n");
+        }
+        h
+    }
+}
+
+/// The IEC type a JSON test value suggests.
+fn json_type(v: &Json) -> Option<String> {
+    Some(
+        match v {
+            Json::Bool(_) => "BOOL",
+            Json::Number(n) if n.is_i64() || n.is_u64() => match n.as_i64() {
+                Some(i) if i16::try_from(i).is_ok() => "INT",
+                Some(i) if i32::try_from(i).is_ok() => "DINT",
+                _ => "LINT",
+            },
+            Json::Number(_) => "REAL",
+            Json::String(s)
+                if s.to_ascii_uppercase().starts_with("T#")
+                    || s.to_ascii_uppercase().starts_with("TIME#") =>
+            {
+                "TIME"
+            }
+            Json::Array(items) => {
+                let elem = json_type(items.first()?)?;
+                return Some(format!("ARRAY[1..{}] OF {elem}", items.len()));
+            }
+            _ => return None,
+        }
+        .to_string(),
+    )
+}
+
+/// The grammar for what follows the header: more declarations, the body and
+/// the end of the block, and nothing after it.
+pub fn continuation_grammar() -> String {
+    gbnf::grammar_with_root("ws var-block* stmt* k-end-function-block semi?")
+}
+
+/// A prompt from its template; it ends with one newline, so a completion
+/// prompt ends exactly where the model is to continue.
+fn fill(template: &str, vars: &[(&str, &str)]) -> String {
+    let mut out = template.to_string();
+    for (k, v) in vars {
+        out = out.replace(&format!("{{{k}}}"), v);
+    }
+    format!("{}\n", out.trim_end())
+}
+
+fn examples_text(snippets: &[Snippet]) -> String {
+    snippets
+        .iter()
+        .map(|s| format!("(* Example: {} *)\n{}\n", s.meta.title_en, s.code.trim()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// One evaluated candidate.
+#[derive(Debug, Clone)]
+struct Candidate {
+    code: String,
+    verified: Verified,
+    diagnostics: Vec<Located>,
+    failures: Vec<String>,
+}
+
+impl Candidate {
+    /// Better: parses, fewer errors, more tests passed, fewer warnings.
+    fn rank(
+        &self,
+    ) -> (
+        bool,
+        std::cmp::Reverse<usize>,
+        usize,
+        std::cmp::Reverse<usize>,
+    ) {
+        let v = &self.verified;
+        (
+            v.parsed,
+            std::cmp::Reverse(v.errors),
+            v.tests_passed,
+            std::cmp::Reverse(v.warnings),
+        )
+    }
+
+    fn done(&self) -> bool {
+        let v = &self.verified;
+        v.parsed && v.errors == 0 && v.tests_passed == v.tests_total
+    }
+
+    /// The problems, written for the model.
+    fn problems(&self) -> String {
+        let mut lines: Vec<String> = self
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .take(8)
+            .map(|d| {
+                let help = d
+                    .help
+                    .as_deref()
+                    .map(|h| format!(" ({h})"))
+                    .unwrap_or_default();
+                format!("line {}: {}{help}", d.line, d.message)
+            })
+            .collect();
+        lines.extend(self.failures.iter().take(6).cloned());
+        lines.join("\n")
+    }
+}
+
+/// Checks and simulates code against the vectors.
+fn evaluate(code: &str, vectors: Option<&Vectors>) -> Candidate {
+    let syntax_ok = !millwright_iec61131::parse(code).has_errors();
+    let parsed = millwright_iec61131::check_text(code);
+    let count = |s: Severity| {
+        parsed
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == s)
+            .count()
+    };
+    let errors = count(Severity::Error);
+    let mut verified = Verified {
+        parsed: syntax_ok,
+        checked: syntax_ok,
+        errors,
+        warnings: count(Severity::Warning),
+        tests_passed: 0,
+        tests_total: vectors.map_or(0, |v| v.cases.len()),
+        rounds: 0,
+    };
+    let mut failures = Vec::new();
+    if let (Some(v), true) = (vectors, errors == 0) {
+        match sim::load(&[code]) {
+            Ok(prog) => {
+                let index = LineIndex::new(code);
+                match vectors::run(&prog, v, &|s| index.line_col(s.start as usize)) {
+                    Ok(r) => {
+                        verified.tests_passed = r.passed;
+                        for c in &r.cases {
+                            for f in &c.failures {
+                                failures.push(format!(
+                                    "test {:?}, step {}: {} should be {} but is {}",
+                                    c.name,
+                                    f.step,
+                                    f.variable,
+                                    session::display(&f.expected),
+                                    session::display(&f.actual)
+                                ));
+                            }
+                            if let Some(f) = &c.fault {
+                                failures.push(format!(
+                                    "test {:?}, step {}: runtime fault at line {}: {}",
+                                    c.name, f.step, f.line, f.message
+                                ));
+                            }
+                        }
+                    }
+                    Err(problems) => failures.extend(problems),
+                }
+            }
+            Err(_) => failures.push("the code does not check".into()),
+        }
+    }
+    Candidate {
+        code: code.to_string(),
+        verified,
+        diagnostics: render::locate(code, &parsed.diagnostics),
+        failures,
+    }
+}
+
+/// Runs the whole pipeline.
+pub fn generate(model: &mut dyn Completer, spec: &GenSpec) -> Result<Report, String> {
+    if spec.spec.trim().is_empty() {
+        return Err("the specification is empty; describe the block to write".into());
+    }
+    let iface = Interface::infer(spec);
+    if !iface
+        .name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        || iface.name.starts_with(|c: char| c.is_ascii_digit())
+    {
+        return Err(format!("{:?} is not a valid POU name", iface.name));
+    }
+    let header = iface.header();
+    let examples: Vec<Snippet> = library::retrieve(&spec.spec, spec.examples)
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+    let citations = examples
+        .iter()
+        .map(|s| Citation {
+            source: format!("st-library/{}", s.name),
+            title: s.meta.title_en.clone(),
+        })
+        .collect();
+    let grammar = spec.grammar.then(continuation_grammar);
+    let ex_text = examples_text(&examples);
+    let mut best: Option<Candidate> = None;
+    let mut history = Vec::new();
+    let mut speed = Vec::new();
+    for round in 0..=spec.rounds {
+        let input = match (&best, model.is_chat()) {
+            (None, false) => Input::Prompt(fill(
+                BASE_PROMPT,
+                &[
+                    ("examples", &ex_text),
+                    ("spec", spec.spec.trim()),
+                    ("header", &header),
+                ],
+            )),
+            (Some(b), false) => Input::Prompt(fill(
+                BASE_REPAIR,
+                &[
+                    ("examples", &ex_text),
+                    ("spec", spec.spec.trim()),
+                    ("previous", b.code.trim()),
+                    ("problems", &b.problems()),
+                    ("header", &header),
+                ],
+            )),
+            (prev, true) => {
+                let mut msgs = vec![
+                    ChatMessage {
+                        role: "system".into(),
+                        content: CHAT_SYSTEM.trim().into(),
+                    },
+                    ChatMessage {
+                        role: "user".into(),
+                        content: fill(
+                            CHAT_TASK,
+                            &[
+                                ("examples", &ex_text),
+                                ("spec", spec.spec.trim()),
+                                ("header", &header),
+                            ],
+                        ),
+                    },
+                ];
+                if let Some(b) = prev {
+                    msgs.push(ChatMessage {
+                        role: "assistant".into(),
+                        content: b.code.trim_start_matches(header.as_str()).trim().into(),
+                    });
+                    msgs.push(ChatMessage {
+                        role: "user".into(),
+                        content: fill(
+                            CHAT_REPAIR,
+                            &[("problems", &b.problems()), ("header", &header)],
+                        ),
+                    });
+                }
+                Input::Chat(msgs)
+            }
+        };
+        let request = GenerateRequest {
+            input,
+            sampling: Sampling::greedy(),
+            max_tokens: spec.max_tokens,
+            // The grammar allows comments after the end keyword; nothing after it is wanted.
+            stop: vec![END.to_string()],
+            grammar: grammar.clone(),
+            overflow: millwright_engine::OverflowPolicy::TruncateStart,
+        };
+        let out = model.complete(&request)?;
+        speed.push(out.tokens_per_s);
+        let mut body = strip_fences(&out.text).to_string();
+        if out.finish == FinishReason::StopString {
+            body.push_str(END);
+            body.push('\n');
+        }
+        // A chat model may restate the whole block; otherwise it continues the header.
+        let code = if body
+            .trim_start()
+            .to_ascii_uppercase()
+            .starts_with("FUNCTION_BLOCK")
+        {
+            body
+        } else {
+            format!("{header}{body}")
+        };
+        let mut cand = evaluate(&code, spec.vectors.as_ref());
+        cand.verified.rounds = round + 1;
+        history.push(cand.verified.clone());
+        let done = cand.done();
+        if best.as_ref().is_none_or(|b| cand.rank() > b.rank()) {
+            best = Some(cand);
+        }
+        if done {
+            break;
+        }
+    }
+    let mut best = best.expect("at least one round ran");
+    best.verified.rounds = history.len() as u32;
+    // The canonical style, when the code is sound enough to format.
+    if let Ok(pretty) = format::format(&best.code) {
+        best.diagnostics = render::locate(
+            &pretty,
+            &millwright_iec61131::check_text(&pretty).diagnostics,
+        );
+        best.code = pretty;
+    }
+    Ok(Report {
+        code: best.code,
+        verified: best.verified,
+        diagnostics: best.diagnostics,
+        test_failures: best.failures,
+        citations,
+        interface: iface.notes,
+        vectors_source: spec
+            .vectors
+            .as_ref()
+            .map(|v| v.source.clone().unwrap_or_else(|| "user".into())),
+        history,
+        tokens_per_s: speed.iter().copied().fold(0.0, f64::max),
+    })
+}
+
+/// A chat model may wrap code in Markdown fences.
+fn strip_fences(text: &str) -> &str {
+    let t = text.trim_start();
+    match t.strip_prefix("```") {
+        Some(rest) => {
+            let body = rest.split_once('\n').map_or("", |x| x.1);
+            body.rfind("```").map_or(body, |end| &body[..end])
+        }
+        None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Returns scripted texts in order and keeps every request it was given.
+    struct Scripted {
+        replies: Vec<&'static str>,
+        seen: Vec<GenerateRequest>,
+        chat: bool,
+    }
+
+    impl Completer for Scripted {
+        fn is_chat(&self) -> bool {
+            self.chat
+        }
+        fn complete(&mut self, request: &GenerateRequest) -> Result<Completion, String> {
+            self.seen.push(request.clone());
+            let text = self
+                .replies
+                .get(self.seen.len() - 1)
+                .ok_or("no more replies")?;
+            Ok(Completion {
+                text: text.to_string(),
+                finish: FinishReason::GrammarComplete,
+                tokens_per_s: 1.0,
+            })
+        }
+    }
+
+    fn motor_vectors() -> Vectors {
+        Vectors::from_json(
+            r#"{"pou": "FB_Latch", "cases": [
+                {"name": "start latches", "steps": [
+                    {"in": {"start": true, "stop": false}, "expect": {"running": true}},
+                    {"in": {"start": false}, "expect": {"running": true}}]},
+                {"name": "stop wins", "steps": [
+                    {"in": {"start": true, "stop": true}, "expect": {"running": false}}]}]}"#,
+        )
+        .unwrap()
+    }
+
+    fn spec() -> GenSpec {
+        GenSpec {
+            vectors: Some(motor_vectors()),
+            ..GenSpec::new("A start/stop latch: start sets running, stop resets it and wins.")
+        }
+    }
+
+    const SYNTAX_ERROR: &str = "running := start OR running AND NOT stop\nEND_FUNCTION_BLOCK\n";
+    const WRONG: &str = "running := start OR running;\nEND_FUNCTION_BLOCK\n";
+    const RIGHT: &str = "IF stop THEN\n    running := FALSE;\nELSIF start THEN\n    running := TRUE;\nEND_IF\nEND_FUNCTION_BLOCK\n";
+
+    #[test]
+    fn the_interface_comes_from_the_vectors_and_the_io_list() {
+        let it = Interface::infer(&spec());
+        assert_eq!(it.name, "FB_Latch");
+        assert_eq!(it.header(), "FUNCTION_BLOCK FB_Latch\nVAR_INPUT\n    start : BOOL;\n    stop : BOOL;\nEND_VAR\nVAR_OUTPUT\n    running : BOOL;\nEND_VAR\n");
+        let io = crate::io_list::parse_rows(&[
+            vec![
+                "Tag".into(),
+                "Address".into(),
+                "Type".into(),
+                "Description".into(),
+            ],
+            vec![
+                "start".into(),
+                "%IX0.0".into(),
+                "BOOL".into(),
+                "Start button".into(),
+            ],
+            vec!["speed".into(), "%QW2".into(), "INT".into(), "".into()],
+        ])
+        .unwrap();
+        let it = Interface::infer(&GenSpec {
+            io: Some(io),
+            ..spec()
+        });
+        assert_eq!(
+            it.inputs[0],
+            ("start".into(), "BOOL".into(), "Start button".into())
+        );
+        assert_eq!(it.outputs[0].0, "speed");
+        assert_eq!(it.inputs.len() + it.outputs.len(), 4, "{it:?}");
+        assert_eq!(it.notes.len(), 2);
+    }
+
+    #[test]
+    fn repair_feeds_the_problems_back_until_the_tests_pass() {
+        let mut m = Scripted {
+            replies: vec![SYNTAX_ERROR, WRONG, RIGHT],
+            seen: Vec::new(),
+            chat: false,
+        };
+        let r = generate(&mut m, &spec()).unwrap();
+        assert!(r.verified_ok(), "{r:#?}");
+        assert_eq!(r.verified.rounds, 3);
+        assert_eq!(r.verified.tests_passed, 2);
+        assert!(!r.history[0].parsed);
+        assert!(
+            r.history[1].parsed && r.history[1].tests_passed == 1,
+            "{:?}",
+            r.history[1]
+        );
+        // Round 2 was told about the syntax error, round 3 about the failing test.
+        let prompt = |i: usize| match &m.seen[i].input {
+            Input::Prompt(p) => p.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert!(
+            prompt(0).ends_with("END_VAR\n") && prompt(0).contains("(* Task: A start/stop latch")
+        );
+        assert!(prompt(1).contains("line 9: expected `;`"), "{}", prompt(1));
+        assert!(
+            prompt(2).contains("running should be FALSE but is TRUE"),
+            "{}",
+            prompt(2)
+        );
+        assert!(m.seen.iter().all(|r| r
+            .grammar
+            .as_deref()
+            .is_some_and(|g| g.starts_with("#") && g.contains("root ::= ws var-block*"))));
+        assert!(r.code.contains("ELSIF start THEN"), "{}", r.code);
+        assert_eq!(r.vectors_source.as_deref(), Some("user"));
+    }
+
+    #[test]
+    fn the_best_candidate_is_kept_when_repair_makes_it_worse() {
+        let mut m = Scripted {
+            replies: vec![WRONG, SYNTAX_ERROR, SYNTAX_ERROR],
+            seen: Vec::new(),
+            chat: false,
+        };
+        let r = generate(&mut m, &spec()).unwrap();
+        assert_eq!(r.verified.rounds, 3);
+        assert_eq!((r.verified.tests_passed, r.verified.tests_total), (1, 2));
+        assert!(
+            r.code.contains("running := start OR running;"),
+            "{}",
+            r.code
+        );
+        assert!(!r.verified_ok());
+        assert!(
+            r.test_failures[0].contains("stop wins"),
+            "{:?}",
+            r.test_failures
+        );
+    }
+
+    #[test]
+    fn chat_models_get_messages_and_may_restate_the_block() {
+        let whole = "```iecst\nFUNCTION_BLOCK FB_Latch\nVAR_INPUT start : BOOL; stop : BOOL; END_VAR\nVAR_OUTPUT running : BOOL; END_VAR\nrunning := NOT stop AND (start OR running);\nEND_FUNCTION_BLOCK\n```";
+        let mut m = Scripted {
+            replies: vec![whole],
+            seen: Vec::new(),
+            chat: true,
+        };
+        let r = generate(
+            &mut m,
+            &GenSpec {
+                rounds: 0,
+                ..spec()
+            },
+        )
+        .unwrap();
+        assert!(r.verified_ok(), "{r:#?}");
+        let Input::Chat(msgs) = &m.seen[0].input else {
+            panic!()
+        };
+        assert_eq!(msgs[0].role, "system");
+        assert!(msgs[1].content.contains("FUNCTION_BLOCK FB_Latch"));
+    }
+
+    #[test]
+    fn without_vectors_the_report_says_so_and_bad_specs_are_refused() {
+        let mut m = Scripted {
+            replies: vec!["VAR_INPUT a : INT; END_VAR\nVAR_OUTPUT b : INT; END_VAR\nb := a * 2;\nEND_FUNCTION_BLOCK\n"],
+            seen: Vec::new(),
+            chat: false,
+        };
+        let r = generate(&mut m, &GenSpec::new("Double the input.")).unwrap();
+        assert_eq!((r.verified.tests_total, r.verified.rounds), (0, 1));
+        assert!(r.verified_ok());
+        assert!(r.vectors_source.is_none());
+        assert!(
+            r.code.starts_with("FUNCTION_BLOCK FB_Generated"),
+            "{}",
+            r.code
+        );
+        assert!(generate(&mut m, &GenSpec::new("  "))
+            .unwrap_err()
+            .contains("empty"));
+        let bad = GenSpec {
+            name: Some("1 bad".into()),
+            ..GenSpec::new("x")
+        };
+        assert!(generate(&mut m, &bad)
+            .unwrap_err()
+            .contains("not a valid POU name"));
+    }
+}

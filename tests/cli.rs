@@ -628,3 +628,78 @@ fn plc_gen_reports_every_field_with_the_default_model() {
         v["verified"]["tests_passed"] == 1 && v["verified"]["errors"] == 0
     );
 }
+
+#[test]
+fn plc_explain_and_comment_with_the_default_model() {
+    let st = sim_fixture("debounce.st");
+    let (code, out, err) = run(bin()
+        .args(["plc", "explain", "--json", "--model"])
+        .arg(default_model())
+        .arg(&st));
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["pous"][0], "FUNCTION_BLOCK FB_Debounce");
+    assert_eq!(
+        v["interface"][0],
+        serde_json::json!(["FB_Debounce", "VAR_INPUT", "raw", "BOOL"])
+    );
+    assert!(v["text"].is_string());
+
+    let dir = tempfile::tempdir().unwrap();
+    let out_file = dir.path().join("commented.st");
+    let (code, _, err) = run(bin()
+        .args(["plc", "comment", "--model"])
+        .arg(default_model())
+        .arg("--out")
+        .arg(&out_file)
+        .arg(&st));
+    assert_eq!(code, 0, "{err}");
+    let commented = std::fs::read_to_string(&out_file).unwrap();
+    let original = std::fs::read_to_string(&st).unwrap();
+    assert!(
+        millwright_iec61131::same_program(&original, &commented),
+        "{commented}"
+    );
+
+    let broken = dir.path().join("broken.st");
+    std::fs::write(&broken, "FUNCTION_BLOCK X\nx := ;\n").unwrap();
+    let (code, _, err) = run(bin()
+        .args(["plc", "explain", "--model"])
+        .arg(default_model())
+        .arg(&broken));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("broken.st") && err.contains("does not parse"),
+        "{err}"
+    );
+}
+
+#[test]
+fn plc_eval_runs_the_task_set_on_any_model() {
+    let (code, out, err) = run(bin()
+        .args([
+            "plc",
+            "eval",
+            "--json",
+            "--limit",
+            "1",
+            "--config",
+            "no-repair",
+            "--max-tokens",
+            "48",
+            "--model",
+        ])
+        .arg(default_model()));
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["tasks"], 1);
+    let s = &v["summaries"][0];
+    assert_eq!(s["config"], "no-repair");
+    for key in ["parsed", "checked", "passed", "median_seconds"] {
+        assert!(s[key].is_number(), "{key}: {s}");
+    }
+    assert_eq!(v["results"][0]["rounds"], 1);
+    let (code, _, err) = run(bin().args(["plc", "eval", "--config", "nope"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("use one of full"), "{err}");
+}

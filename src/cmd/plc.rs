@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use clap::Subcommand;
 use millwright_copilot::io_list;
 use millwright_copilot::plc::{self, EngineCompleter, GenSpec};
+use millwright_copilot::plc_doc;
 use millwright_iec61131::sim::Vectors;
 
 use super::engine_opts::EngineOpts;
@@ -39,6 +40,9 @@ pub enum PlcCmd {
         no_grammar: bool,
         #[arg(long, default_value_t = 768)]
         max_tokens: u32,
+        /// Repetition penalty (1.0 = off); small models loop without one.
+        #[arg(long, default_value_t = 1.1)]
+        repeat_penalty: f32,
         /// Write the code (formatted when it parses) to this file.
         #[arg(long, value_name = "FILE.st")]
         out: Option<PathBuf>,
@@ -46,6 +50,44 @@ pub enum PlcCmd {
         #[arg(long, value_name = "FILE.xml")]
         plcopen: Option<PathBuf>,
         /// Print {"code","verified":{…},"diagnostics":[…],"citations":[…],…}.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        engine: EngineOpts,
+    },
+    /// Explain Structured Text for a maintenance engineer: the interface read
+    /// from the code, the behaviour in the model's words.
+    Explain {
+        file: PathBuf,
+        /// The answer's language for chat models: en or zh.
+        #[arg(long, default_value = "en")]
+        lang: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        engine: EngineOpts,
+    },
+    /// Add a header comment and comments above statements, checked to leave
+    /// the program unchanged; prints the result, or writes it with --out.
+    Comment {
+        file: PathBuf,
+        #[arg(long, value_name = "FILE.st")]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        engine: EngineOpts,
+    },
+    /// Run the generation evaluation: the task set under each configuration
+    /// (full, no-grammar, no-repair, no-retrieval, bare), with any GGUF model.
+    Eval {
+        /// Only these configurations (repeatable; default: all).
+        #[arg(long = "config", value_name = "NAME")]
+        configs: Vec<String>,
+        /// Only the first N tasks.
+        #[arg(long)]
+        limit: Option<usize>,
+        #[arg(long, default_value_t = 512)]
+        max_tokens: u32,
+        /// Print every result and the summaries as JSON.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -67,6 +109,61 @@ pub enum PlcCmd {
 pub fn run(cmd: PlcCmd) -> Result<ExitCode> {
     match cmd {
         PlcCmd::Io { file, gvl, out } => io(&file, gvl.as_deref(), out.as_deref()),
+        PlcCmd::Eval {
+            configs,
+            limit,
+            max_tokens,
+            json,
+            engine,
+        } => eval(&configs, limit, max_tokens, json, engine),
+        PlcCmd::Explain {
+            file,
+            lang,
+            json,
+            engine,
+        } => {
+            let language = match lang.as_str() {
+                "en" => "English",
+                "zh" => "简体中文",
+                other => anyhow::bail!("--lang {other}: use en or zh"),
+            };
+            let code = read_st(&file)?;
+            let (mut eng, info) = engine.start()?;
+            let mut model = EngineCompleter {
+                engine: &mut eng,
+                is_chat: info.is_chat,
+            };
+            let e = plc_doc::explain(&mut model, &code, language)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&e)?);
+            } else {
+                for p in &e.pous {
+                    println!("{p}");
+                }
+                for (pou, kind, name, ty) in &e.interface {
+                    println!("  {pou}: {kind} {name} : {ty}");
+                }
+                println!("\n{}", e.text);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        PlcCmd::Comment { file, out, engine } => {
+            let code = read_st(&file)?;
+            let (mut eng, info) = engine.start()?;
+            let mut model = EngineCompleter {
+                engine: &mut eng,
+                is_chat: info.is_chat,
+            };
+            let commented = plc_doc::comment(&mut model, &code)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            match out {
+                Some(p) => std::fs::write(&p, commented)
+                    .with_context(|| format!("cannot write {}", p.display()))?,
+                None => print!("{commented}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         PlcCmd::Gen {
             spec,
             io_list,
@@ -76,6 +173,7 @@ pub fn run(cmd: PlcCmd) -> Result<ExitCode> {
             examples,
             no_grammar,
             max_tokens,
+            repeat_penalty,
             out,
             plcopen,
             json,
@@ -111,6 +209,7 @@ pub fn run(cmd: PlcCmd) -> Result<ExitCode> {
                 grammar: !no_grammar,
                 examples,
                 max_tokens,
+                repeat_penalty,
                 ..GenSpec::new(text)
             };
             let (mut eng, info) = engine.start()?;
@@ -190,6 +289,13 @@ fn print_report(r: &plc::Report) {
     }
 }
 
+/// A Structured Text file (ST, PLCopen XML or TcPOU) as text.
+fn read_st(file: &Path) -> Result<String> {
+    let name = file.display().to_string();
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {name}"))?;
+    millwright_iec61131::read_source(&name, &bytes).map_err(|e| anyhow::anyhow!("{name}: {e}"))
+}
+
 fn bad_rows(path: &Path, errs: &[io_list::RowError]) -> Result<ExitCode> {
     for e in errs {
         eprintln!("error: {}: {e}", path.display());
@@ -226,6 +332,95 @@ fn io(file: &Path, gvl: Option<&str>, out: Option<&Path>) -> Result<ExitCode> {
             std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display()))?
         }
         None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn eval(
+    names: &[String],
+    limit: Option<usize>,
+    max_tokens: u32,
+    as_json: bool,
+    engine: EngineOpts,
+) -> Result<ExitCode> {
+    use millwright_copilot::eval;
+    let configs: Vec<eval::Config> = if names.is_empty() {
+        eval::CONFIGS.to_vec()
+    } else {
+        let mut out = Vec::new();
+        for n in names {
+            let c = eval::CONFIGS.iter().find(|c| c.name == n).ok_or_else(|| {
+                let all: Vec<&str> = eval::CONFIGS.iter().map(|c| c.name).collect();
+                anyhow::anyhow!("--config {n}: use one of {}", all.join(", "))
+            })?;
+            out.push(*c);
+        }
+        out
+    };
+    if max_tokens == 0 {
+        anyhow::bail!("--max-tokens must be at least 1");
+    }
+    let mut tasks = eval::tasks().map_err(anyhow::Error::msg)?;
+    tasks.truncate(limit.unwrap_or(usize::MAX));
+    let (mut eng, info) = engine.start()?;
+    let mut model = EngineCompleter {
+        engine: &mut eng,
+        is_chat: info.is_chat,
+    };
+    let total = tasks.len() * configs.len();
+    let bar = indicatif::ProgressBar::new(total as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} tasks · {elapsed} · ETA {eta} · {msg}",
+        )
+        .expect("a valid template"),
+    );
+    let mut results = Vec::new();
+    for c in &configs {
+        for t in &tasks {
+            bar.set_message(format!("{} / {}", c.name, t.name));
+            let r = eval::run_task(&mut model, t, *c, max_tokens);
+            if let Some(e) = &r.error {
+                bar.println(format!("{} / {}: {e}", c.name, t.name));
+            }
+            results.push(r);
+            bar.inc(1);
+        }
+    }
+    bar.finish_and_clear();
+    let summaries: Vec<eval::Summary> = configs
+        .iter()
+        .map(|c| eval::summarize(&results, *c))
+        .collect();
+    if as_json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "model": info.name, "chat": info.is_chat, "tasks": tasks.len(),
+                "summaries": summaries, "results": results,
+            }))?
+        );
+    } else {
+        println!(
+            "{} ({}), {} task(s):",
+            info.name,
+            if info.is_chat { "chat" } else { "base" },
+            tasks.len()
+        );
+        println!(
+            "{:<14} {:>7} {:>8} {:>7} {:>9}",
+            "config", "parses", "checks", "passes", "median s"
+        );
+        for s in &summaries {
+            println!(
+                "{:<14} {:>6.0}% {:>7.0}% {:>6.0}% {:>9.1}",
+                s.config,
+                s.parsed * 100.0,
+                s.checked * 100.0,
+                s.passed * 100.0,
+                s.median_seconds
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -36,7 +36,11 @@ fn main() -> ExitCode {
         Some("run") => run(&args[1..]),
         Some("test") => test(),
         Some("bench-engine") => bench::bench_engine(&setup_paths()),
-        _ => Err("usage: cargo xtask setup | run [ARGS…] | test | bench-engine".into()),
+        Some("eval-plc") => eval_plc(&args[1..]),
+        _ => Err(
+            "usage: cargo xtask setup | run [ARGS…] | test | bench-engine | eval-plc [ARGS…]"
+                .into(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -183,6 +187,17 @@ pub fn build_release(paths: &Paths) -> Result<()> {
         }
     }
     cargo(paths, &["build", "--release", "--workspace", "--bins"])
+}
+
+/// The PLC generation evaluation on the default model, or on `--model PATH`
+/// and any other `millwright plc eval` arguments.
+fn eval_plc(args: &[String]) -> Result<()> {
+    let paths = setup()?;
+    step(
+        Command::new(paths.millwright())
+            .args(["plc", "eval"])
+            .args(args),
+    )
 }
 
 fn run(args: &[String]) -> Result<()> {

@@ -1,9 +1,13 @@
 //! The use cases built on the engine and the ST toolkit.
 //!
 //! - [`plc`]: generate a function block from a spec, check, simulate, repair, report.
+//! - [`eval`]: the task set and configurations of the generation evaluation.
 //! - [`io_list`]: IO lists (CSV, Excel) to checked global declarations.
+//! - [`plc_doc`]: explain code, and comment it without changing the program.
 //! - [`library`]: the verified snippet library and its retrieval.
 
+pub mod eval;
 pub mod io_list;
 pub mod library;
 pub mod plc;
+pub mod plc_doc;

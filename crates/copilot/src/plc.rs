@@ -72,7 +72,11 @@ pub struct GenSpec {
     pub grammar: bool,
     /// Snippets from the library offered as examples (0 = none).
     pub examples: usize,
+    /// Snippets never offered (an evaluation leaves out a task's own answer).
+    pub exclude_examples: Vec<String>,
     pub max_tokens: u32,
+    /// Greedy decoding loops on small models; 1.0 turns the penalty off.
+    pub repeat_penalty: f32,
 }
 
 impl GenSpec {
@@ -85,7 +89,9 @@ impl GenSpec {
             rounds: 2,
             grammar: true,
             examples: 1,
+            exclude_examples: Vec::new(),
             max_tokens: 768,
+            repeat_penalty: 1.1,
         }
     }
 }
@@ -418,10 +424,13 @@ pub fn generate(model: &mut dyn Completer, spec: &GenSpec) -> Result<Report, Str
         return Err(format!("{:?} is not a valid POU name", iface.name));
     }
     let header = iface.header();
-    let examples: Vec<Snippet> = library::retrieve(&spec.spec, spec.examples)
-        .into_iter()
-        .map(|(s, _)| s)
-        .collect();
+    let examples: Vec<Snippet> =
+        library::retrieve(&spec.spec, spec.examples + spec.exclude_examples.len())
+            .into_iter()
+            .map(|(s, _)| s)
+            .filter(|s| !spec.exclude_examples.iter().any(|e| e == s.name))
+            .take(spec.examples)
+            .collect();
     let citations = examples
         .iter()
         .map(|s| Citation {
@@ -490,7 +499,10 @@ pub fn generate(model: &mut dyn Completer, spec: &GenSpec) -> Result<Report, Str
         };
         let request = GenerateRequest {
             input,
-            sampling: Sampling::greedy(),
+            sampling: Sampling {
+                repeat_penalty: spec.repeat_penalty,
+                ..Sampling::greedy()
+            },
             max_tokens: spec.max_tokens,
             // The grammar allows comments after the end keyword; nothing after it is wanted.
             stop: vec![END.to_string()],

@@ -439,3 +439,17 @@ pub enum ExprKind {
     /// Where the parser could not read an expression (already reported).
     Error,
 }
+
+/// A tree's `Debug` text with every `Span { … }` removed: the tree without
+/// positions, for comparing two parses of the same program.
+pub fn without_spans(debug: &str) -> String {
+    let mut out = String::with_capacity(debug.len());
+    let mut rest = debug;
+    while let Some(i) = rest.find("Span { start: ") {
+        out.push_str(&rest[..i]);
+        let end = rest[i..].find('}').map_or(rest.len(), |j| i + j + 1);
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}

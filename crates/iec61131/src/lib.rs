@@ -57,6 +57,16 @@ pub fn check_project(texts: &[&str]) -> Vec<Parsed> {
     parsed
 }
 
+/// Whether two texts are the same program: both parse without errors and give
+/// the same tree, positions, comments and layout aside.
+pub fn same_program(a: &str, b: &str) -> bool {
+    let (pa, pb) = (parse(a), parse(b));
+    !pa.has_errors()
+        && !pb.has_errors()
+        && ast::without_spans(&format!("{:?}", pa.file))
+            == ast::without_spans(&format!("{:?}", pb.file))
+}
+
 /// Structured Text from a file's bytes, by its name: PLCopen XML (`.xml`),
 /// TwinCAT (`.TcPOU`), or ST text in UTF-8 or Latin-1 (anything else).
 pub fn read_source(file_name: &str, bytes: &[u8]) -> Result<String, String> {

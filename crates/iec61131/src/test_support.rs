@@ -19,15 +19,4 @@ pub fn fixtures() -> Vec<(String, String)> {
     out
 }
 
-/// A tree's `Debug` text with every `Span { … }` removed: the tree without positions.
-pub fn without_spans(debug: &str) -> String {
-    let mut out = String::with_capacity(debug.len());
-    let mut rest = debug;
-    while let Some(i) = rest.find("Span { start: ") {
-        out.push_str(&rest[..i]);
-        let end = rest[i..].find('}').map_or(rest.len(), |j| i + j + 1);
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
-}
+pub use crate::ast::without_spans;

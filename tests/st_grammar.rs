@@ -107,3 +107,43 @@ fn structurally_wrong_code_is_refused() {
     let r = e.grammar_check(&grammar, "PROGRAM P\nx := 1;\n").unwrap();
     assert!(r.accepted && !r.complete);
 }
+
+/// What `plc gen` decodes under: the rest of a function block after its
+/// header line. Every block of the verified library must be expressible.
+#[test]
+fn the_generation_grammar_accepts_every_library_block() {
+    let grammar = millwright_copilot::plc::continuation_grammar();
+    let mut e = engine();
+    for s in millwright_copilot::library::all() {
+        let Some(at) = s.code.find("FUNCTION_BLOCK ") else {
+            continue; // a FUNCTION: generated blocks are function blocks
+        };
+        let rest = &s.code[at..];
+        let body = &rest[rest.find('\n').unwrap() + 1..];
+        let r = e.grammar_check(&grammar, body).unwrap();
+        assert!(
+            r.accepted,
+            "{}: refused at byte {:?}: …{}",
+            s.name,
+            r.rejected_at,
+            &body[r.rejected_at.unwrap_or(0).saturating_sub(60)..r.rejected_at.unwrap_or(0)]
+        );
+    }
+}
+
+#[test]
+fn the_vectors_grammar_accepts_vectors_for_the_block_and_nothing_else() {
+    let code = millwright_copilot::library::all()
+        .into_iter()
+        .find(|s| s.name == "debounce")
+        .unwrap()
+        .code;
+    let grammar = millwright_copilot::plc::vectors_grammar("FB_Debounce", code).unwrap();
+    let mut e = engine();
+    let good = r#"{"pou": "FB_Debounce", "source": "model", "cases": [{"name": "stable input passes", "steps": [{"in": {"raw": true, "delay": "T#50ms"}, "cycles": 6, "expect": {"out": true}}]}]}"#;
+    let r = e.grammar_check(&grammar, good).unwrap();
+    assert!(r.accepted, "refused at {:?}", r.rejected_at);
+    assert!(millwright_iec61131::sim::Vectors::from_json(good).is_ok());
+    let unknown = good.replace("\"raw\"", "\"nope\"");
+    assert!(!e.grammar_check(&grammar, &unknown).unwrap().accepted);
+}

@@ -40,6 +40,10 @@ pub enum PlcCmd {
         no_grammar: bool,
         #[arg(long, default_value_t = 768)]
         max_tokens: u32,
+        /// Without --tests: have the model propose test vectors, run them and
+        /// report them as model-written.
+        #[arg(long)]
+        propose_tests: bool,
         /// Repetition penalty (1.0 = off); small models loop without one.
         #[arg(long, default_value_t = 1.1)]
         repeat_penalty: f32,
@@ -174,6 +178,7 @@ pub fn run(cmd: PlcCmd) -> Result<ExitCode> {
             no_grammar,
             max_tokens,
             repeat_penalty,
+            propose_tests,
             out,
             plcopen,
             json,
@@ -210,6 +215,7 @@ pub fn run(cmd: PlcCmd) -> Result<ExitCode> {
                 examples,
                 max_tokens,
                 repeat_penalty,
+                propose_tests,
                 ..GenSpec::new(text)
             };
             let (mut eng, info) = engine.start()?;
@@ -262,10 +268,14 @@ fn print_report(r: &plc::Report) {
     println!("{}", r.code);
     let v = &r.verified;
     let mark = |ok: bool| if ok { "✓" } else { "✗" };
+    let by = match r.vectors_source.as_deref() {
+        Some("model") => " (tests written by the model)",
+        _ => "",
+    };
     let tests = if v.tests_total == 0 {
         "no test vectors".to_string()
     } else {
-        format!("tests {}/{}", v.tests_passed, v.tests_total)
+        format!("tests {}/{}{by}", v.tests_passed, v.tests_total)
     };
     eprintln!(
         "verified: parsed {} · checked {} ({} error(s), {} warning(s)) · {tests} · {} round(s)",

@@ -19,6 +19,8 @@ const BASE_REPAIR: &str = include_str!("../../../assets/prompts/plc_repair_base.
 const CHAT_SYSTEM: &str = include_str!("../../../assets/prompts/plc_gen_chat_system.txt");
 const CHAT_TASK: &str = include_str!("../../../assets/prompts/plc_gen_chat_task.txt");
 const END: &str = "END_FUNCTION_BLOCK";
+const TESTS_BASE: &str = include_str!("../../../assets/prompts/plc_tests_base.txt");
+const TESTS_CHAT: &str = include_str!("../../../assets/prompts/plc_tests_chat.txt");
 const CHAT_REPAIR: &str = include_str!("../../../assets/prompts/plc_repair_chat.txt");
 
 /// What continues a prompt: the engine, or a scripted stand-in in tests.
@@ -77,6 +79,9 @@ pub struct GenSpec {
     pub max_tokens: u32,
     /// Greedy decoding loops on small models; 1.0 turns the penalty off.
     pub repeat_penalty: f32,
+    /// Without vectors: have the model write some for the final code, run
+    /// them, and report them as model-written (they never drive repair).
+    pub propose_tests: bool,
 }
 
 impl GenSpec {
@@ -92,6 +97,7 @@ impl GenSpec {
             exclude_examples: Vec::new(),
             max_tokens: 768,
             repeat_penalty: 1.1,
+            propose_tests: false,
         }
     }
 }
@@ -539,6 +545,18 @@ pub fn generate(model: &mut dyn Completer, spec: &GenSpec) -> Result<Report, Str
     }
     let mut best = best.expect("at least one round ran");
     best.verified.rounds = history.len() as u32;
+    let mut vectors_source = spec
+        .vectors
+        .as_ref()
+        .map(|v| v.source.clone().unwrap_or_else(|| "user".into()));
+    if spec.vectors.is_none() && spec.propose_tests && best.verified.errors == 0 {
+        if let Some(v) = propose_vectors(model, spec, &best.code, &iface) {
+            let rounds = best.verified.rounds;
+            best = evaluate(&best.code, Some(&v));
+            best.verified.rounds = rounds;
+            vectors_source = Some("model".into());
+        }
+    }
     // The canonical style, when the code is sound enough to format.
     if let Ok(pretty) = format::format(&best.code) {
         best.diagnostics = render::locate(
@@ -554,13 +572,96 @@ pub fn generate(model: &mut dyn Completer, spec: &GenSpec) -> Result<Report, Str
         test_failures: best.failures,
         citations,
         interface: iface.notes,
-        vectors_source: spec
-            .vectors
-            .as_ref()
-            .map(|v| v.source.clone().unwrap_or_else(|| "user".into())),
+        vectors_source,
         history,
         tokens_per_s: speed.iter().copied().fold(0.0, f64::max),
     })
+}
+
+/// A JSON value of an IEC type as GBNF, for the types tests usually need.
+fn value_rule(ty: &str) -> Option<&'static str> {
+    Some(match ty.to_ascii_uppercase().as_str() {
+        "BOOL" => r#"("true" | "false")"#,
+        "SINT" | "INT" | "DINT" | "LINT" | "USINT" | "UINT" | "UDINT" | "ULINT" | "BYTE"
+        | "WORD" | "DWORD" => r#"("-"? [0-9] [0-9]? [0-9]? [0-9]?)"#,
+        "REAL" | "LREAL" => r#"("-"? [0-9] [0-9]? [0-9]? "." [0-9] [0-9]?)"#,
+        "TIME" => r#"("\"T#" [1-9] [0-9]? [0-9]? [0-9]? ("ms" | "s") "\"")"#,
+        _ => return None,
+    })
+}
+
+/// The grammar of test vectors for the block `name` in `code`: its own input
+/// and output names with values of their types, one to three cases of one to
+/// four steps; `None` when it has no input or output of such a type.
+pub fn vectors_grammar(name: &str, code: &str) -> Option<String> {
+    use millwright_iec61131::ast::{Item, VarKind};
+    let parsed = millwright_iec61131::parse(code);
+    let (mut ins, mut outs) = (Vec::new(), Vec::new());
+    for item in &parsed.file.items {
+        let Item::Pou(p) = item else { continue };
+        for b in &p.var_blocks {
+            for d in &b.vars {
+                let span = d.ty.span();
+                let ty = code
+                    .get(span.start as usize..span.end as usize)
+                    .unwrap_or("");
+                let Some(rule) = value_rule(ty) else { continue };
+                for n in &d.names {
+                    let pair = format!(r#""\"{}\": " {rule}"#, n.name);
+                    match b.kind {
+                        VarKind::Input => ins.push(pair),
+                        VarKind::Output => outs.push(pair),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    if ins.is_empty() || outs.is_empty() {
+        return None;
+    }
+    let (ins, outs) = (ins.join(" | "), outs.join(" | "));
+    Some(format!(
+        r#"root ::= "{{\"pou\": \"{name}\", \"source\": \"model\", \"cases\": [" case ("," ws case)? ("," ws case)? "]}}"
+case ::= "{{\"name\": \"" [a-zA-Z0-9 ,.-]{{3,40}} "\", \"steps\": [" step ("," ws step)? ("," ws step)? ("," ws step)? "]}}"
+step ::= "{{\"in\": {{" inpair (", " inpair)* "}}" (", \"cycles\": " [1-9] [0-9]?)? ", \"expect\": {{" outpair (", " outpair)* "}}}}"
+inpair ::= {ins}
+outpair ::= {outs}
+ws ::= [ \n]?
+"#
+    ))
+}
+
+/// Test vectors the model proposes for the code; `None` when it writes none
+/// that are valid for this block.
+fn propose_vectors(
+    model: &mut dyn Completer,
+    spec: &GenSpec,
+    code: &str,
+    iface: &Interface,
+) -> Option<Vectors> {
+    let grammar = vectors_grammar(&iface.name, code)?;
+    let vars = [("spec", spec.spec.trim()), ("code", code.trim())];
+    let input = if model.is_chat() {
+        Input::Chat(vec![ChatMessage {
+            role: "user".into(),
+            content: fill(TESTS_CHAT, &vars),
+        }])
+    } else {
+        Input::Prompt(fill(TESTS_BASE, &vars))
+    };
+    let request = GenerateRequest {
+        input,
+        sampling: Sampling::greedy(),
+        max_tokens: 400,
+        stop: Vec::new(),
+        grammar: Some(grammar),
+        overflow: millwright_engine::OverflowPolicy::TruncateStart,
+    };
+    let out = model.complete(&request).ok()?;
+    let v = Vectors::from_json(&out.text).ok()?;
+    let prog = sim::load(&[code]).ok()?;
+    v.validate(&prog).is_empty().then_some(v)
 }
 
 /// A chat model may wrap code in Markdown fences.
@@ -745,6 +846,37 @@ mod tests {
         };
         assert_eq!(msgs[0].role, "system");
         assert!(msgs[1].content.contains("FUNCTION_BLOCK FB_Latch"));
+    }
+
+    #[test]
+    fn proposed_vectors_are_run_and_marked_as_the_models() {
+        let proposed = r#"{"pou": "FB_Generated", "source": "model", "cases": [{"name": "doubles", "steps": [{"in": {"a": 2}, "expect": {"b": 4}}, {"in": {"a": -3}, "expect": {"b": -5}}]}]}"#;
+        let mut m = Scripted {
+            replies: vec![
+                "VAR_INPUT a : INT; END_VAR\nVAR_OUTPUT b : INT; END_VAR\nb := a * 2;\nEND_FUNCTION_BLOCK\n",
+                proposed,
+            ],
+            seen: Vec::new(),
+            chat: false,
+        };
+        let spec = GenSpec {
+            propose_tests: true,
+            ..GenSpec::new("Double the input.")
+        };
+        let r = generate(&mut m, &spec).unwrap();
+        assert_eq!(r.vectors_source.as_deref(), Some("model"));
+        // The model's second step is wrong (-3 * 2 is -6): reported, not hidden.
+        assert_eq!((r.verified.tests_passed, r.verified.tests_total), (0, 1));
+        assert!(
+            r.test_failures[0].contains("b should be -5 but is -6"),
+            "{:?}",
+            r.test_failures
+        );
+        let g = m.seen[1].grammar.as_deref().unwrap();
+        assert!(
+            g.contains(r#"inpair ::= "\"a\": ""#) && g.contains(r#"outpair ::= "\"b\": ""#),
+            "{g}"
+        );
     }
 
     #[test]

@@ -29,6 +29,8 @@ enum Command {
     /// PLC code: generate verified function blocks, turn IO lists into declarations.
     #[command(subcommand)]
     Plc(cmd::plc::PlcCmd),
+    /// Engineering calculations (mechanism models) with units: run one, or --list.
+    Calc(cmd::calc::CalcArgs),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(cmd::bench::BenchCmd),
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
         Command::Generate(a) => cmd::generate::run(a),
         Command::St(c) => cmd::st::run(c),
         Command::Plc(c) => cmd::plc::run(c),
+        Command::Calc(a) => cmd::calc::run(a),
         Command::Bench(c) => cmd::bench::run(c),
     };
     match result {

@@ -703,3 +703,58 @@ fn plc_eval_runs_the_task_set_on_any_model() {
     assert_eq!(code, 2);
     assert!(err.contains("use one of full"), "{err}");
 }
+
+#[test]
+fn calc_runs_tools_lists_them_and_refuses_bad_input() {
+    let (code, out, err) = run(bin().args([
+        "calc",
+        "motor_torque",
+        "--power",
+        "15 kW",
+        "--speed=1460rpm",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("torque = 98.1092 N·m") && out.contains("formula: T = P / ω"),
+        "{out}"
+    );
+    let (code, out, _) = run(bin().args([
+        "calc",
+        "--json",
+        "three_phase_current",
+        "--power",
+        "15kW",
+        "--voltage",
+        "400V",
+        "--cos-phi",
+        "0.85",
+    ]));
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["tool"], "three_phase_current");
+    assert!(
+        (v["outputs"][0]["value"].as_f64().unwrap() - 25.4723).abs() < 1e-3,
+        "{v}"
+    );
+    let (code, out, _) = run(bin().args(["calc", "--list"]));
+    assert_eq!(code, 0);
+    assert!(out.contains("--cos_phi") && out.contains("pt100"), "{out}");
+    let (code, _, err) = run(bin().args([
+        "calc",
+        "three_phase_power",
+        "--voltage",
+        "400",
+        "--current",
+        "10",
+        "--cos-phi",
+        "1.5",
+    ]));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("`cos_phi` is 1.5") && err.contains("from 0 to 1"),
+        "{err}"
+    );
+    let (code, _, err) = run(bin().args(["calc", "warp_drive"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("no tool `warp_drive`"), "{err}");
+}

@@ -1,4 +1,5 @@
 pub mod bench;
+pub mod calc;
 pub mod engine_opts;
 pub mod generate;
 pub mod models;

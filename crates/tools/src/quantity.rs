@@ -1,0 +1,424 @@
+//! Physical quantities a tool argument or result can be, the units each is
+//! written in, and conversion to and from SI through `uom`.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Pressure,
+    Flow,
+    Power,
+    Torque,
+    Temperature,
+    Energy,
+    Length,
+    Area,
+    Voltage,
+    Current,
+    RotationalSpeed,
+    Velocity,
+    Force,
+    Volume,
+    Density,
+    Time,
+    Resistance,
+    /// A plain number (a ratio, a factor, a count).
+    Ratio,
+}
+
+macro_rules! table {
+    ($q:ident, $module:ident, $si:ident, [$(($abbr:literal, $unit:ident, $scale:expr)),* $(,)?]) => {{
+        use uom::si::f64::$q;
+        use uom::si::$module::*;
+        let to_si = |v: f64, u: &str| -> Option<f64> {
+            Some(match u {
+                $($abbr => $q::new::<$unit>(v * $scale).get::<$si>(),)*
+                _ => return None,
+            })
+        };
+        let from_si = |v: f64, u: &str| -> Option<f64> {
+            Some(match u {
+                $($abbr => $q::new::<$si>(v).get::<$unit>() / $scale,)*
+                _ => return None,
+            })
+        };
+        let units: &'static [&'static str] = &[$($abbr),*];
+        (units, to_si, from_si)
+    }};
+}
+
+/// The units of a kind (the first is the SI unit tools compute in), and the
+/// conversions of a value to SI and back.
+#[allow(clippy::type_complexity)]
+fn units(
+    kind: Kind,
+) -> (
+    &'static [&'static str],
+    fn(f64, &str) -> Option<f64>,
+    fn(f64, &str) -> Option<f64>,
+) {
+    match kind {
+        Kind::Pressure => {
+            let (u, a, b) = table!(
+                Pressure,
+                pressure,
+                pascal,
+                [
+                    ("Pa", pascal, 1.0),
+                    ("kPa", kilopascal, 1.0),
+                    ("MPa", megapascal, 1.0),
+                    ("bar", bar, 1.0),
+                    ("mbar", millibar, 1.0),
+                    ("psi", pound_force_per_square_inch, 1.0),
+                    ("mH2O", millimeter_of_water, 1000.0),
+                    ("mmH2O", millimeter_of_water, 1.0),
+                    ("mmHg", millimeter_of_mercury, 1.0),
+                    ("atm", atmosphere, 1.0),
+                ]
+            );
+            (u, a, b)
+        }
+        Kind::Flow => {
+            let (u, a, b) = table!(
+                VolumeRate,
+                volume_rate,
+                cubic_meter_per_second,
+                [
+                    ("m3/s", cubic_meter_per_second, 1.0),
+                    ("m3/h", cubic_meter_per_hour, 1.0),
+                    ("L/min", liter_per_minute, 1.0),
+                    ("L/s", liter_per_second, 1.0),
+                    ("gpm", gallon_per_minute, 1.0),
+                ]
+            );
+            (u, a, b)
+        }
+        Kind::Power => {
+            let (u, a, b) = table!(
+                Power,
+                power,
+                watt,
+                [
+                    ("W", watt, 1.0),
+                    ("kW", kilowatt, 1.0),
+                    ("MW", megawatt, 1.0),
+                    // Apparent power: the same dimension, written in VA.
+                    ("VA", watt, 1.0),
+                    ("kVA", kilowatt, 1.0),
+                    ("MVA", megawatt, 1.0),
+                    ("hp", horsepower, 1.0),
+                    ("PS", horsepower_metric, 1.0),
+                ]
+            );
+            (u, a, b)
+        }
+        Kind::Torque => {
+            let (u, a, b) = table!(
+                Torque,
+                torque,
+                newton_meter,
+                [
+                    ("N·m", newton_meter, 1.0),
+                    ("Nm", newton_meter, 1.0),
+                    ("kN·m", kilonewton_meter, 1.0),
+                    ("lbf·ft", pound_force_foot, 1.0),
+                ]
+            );
+            (u, a, b)
+        }
+        Kind::Temperature => {
+            let (u, a, b) = table!(
+                ThermodynamicTemperature,
+                thermodynamic_temperature,
+                kelvin,
+                [
+                    ("K", kelvin, 1.0),
+                    ("°C", degree_celsius, 1.0),
+                    ("C", degree_celsius, 1.0),
+                    ("°F", degree_fahrenheit, 1.0),
+                    ("F", degree_fahrenheit, 1.0),
+                ]
+            );
+            (u, a, b)
+        }
+        Kind::Energy => {
+            let (u, a, b) = table!(
+                Energy,
+                energy,
+                joule,
+                [
+                    ("J", joule, 1.0),
+                    ("kJ", kilojoule, 1.0),
+                    ("MJ", megajoule, 1.0),
+                    ("kWh", kilowatt_hour, 1.0),
+                    ("Wh", watt_hour, 1.0),
+                    ("BTU", btu_it, 1.0),
+                ]
+            );
+            (u, a, b)
+        }
+        Kind::Length => {
+            let (u, a, b) = table!(
+                Length,
+                length,
+                meter,
+                [
+                    ("m", meter, 1.0),
+                    ("mm", millimeter, 1.0),
+                    ("cm", centimeter, 1.0),
+                    ("km", kilometer, 1.0),
+                    ("in", inch, 1.0),
+                    ("ft", foot, 1.0),
+                ]
+            );
+            (u, a, b)
+        }
+        Kind::Area => {
+            let (u, a, b) = table!(
+                Area,
+                area,
+                square_meter,
+                [
+                    ("m2", square_meter, 1.0),
+                    ("mm2", square_millimeter, 1.0),
+                    ("cm2", square_centimeter, 1.0),
+                ]
+            );
+            (u, a, b)
+        }
+        Kind::Voltage => {
+            let (u, a, b) = table!(
+                ElectricPotential,
+                electric_potential,
+                volt,
+                [
+                    ("V", volt, 1.0),
+                    ("kV", kilovolt, 1.0),
+                    ("mV", millivolt, 1.0),
+                ]
+            );
+            (u, a, b)
+        }
+        Kind::Current => {
+            let (u, a, b) = table!(
+                ElectricCurrent,
+                electric_current,
+                ampere,
+                [
+                    ("A", ampere, 1.0),
+                    ("kA", kiloampere, 1.0),
+                    ("mA", milliampere, 1.0),
+                ]
+            );
+            (u, a, b)
+        }
+        Kind::RotationalSpeed => {
+            let (u, a, b) = table!(
+                AngularVelocity,
+                angular_velocity,
+                radian_per_second,
+                [
+                    ("rad/s", radian_per_second, 1.0),
+                    ("rpm", revolution_per_minute, 1.0),
+                    ("1/min", revolution_per_minute, 1.0),
+                ]
+            );
+            (u, a, b)
+        }
+        Kind::Velocity => {
+            let (u, a, b) = table!(
+                Velocity,
+                velocity,
+                meter_per_second,
+                [
+                    ("m/s", meter_per_second, 1.0),
+                    ("m/min", meter_per_second, 1.0 / 60.0),
+                    ("km/h", kilometer_per_hour, 1.0),
+                    ("ft/s", foot_per_second, 1.0),
+                ]
+            );
+            (u, a, b)
+        }
+        Kind::Force => {
+            let (u, a, b) = table!(
+                Force,
+                force,
+                newton,
+                [
+                    ("N", newton, 1.0),
+                    ("kN", kilonewton, 1.0),
+                    ("lbf", pound_force, 1.0),
+                    ("kgf", kilogram_force, 1.0),
+                ]
+            );
+            (u, a, b)
+        }
+        Kind::Volume => {
+            let (u, a, b) = table!(
+                Volume,
+                volume,
+                cubic_meter,
+                [
+                    ("m3", cubic_meter, 1.0),
+                    ("L", liter, 1.0),
+                    ("gal", gallon, 1.0),
+                ]
+            );
+            (u, a, b)
+        }
+        Kind::Density => {
+            let (u, a, b) = table!(
+                MassDensity,
+                mass_density,
+                kilogram_per_cubic_meter,
+                [
+                    ("kg/m3", kilogram_per_cubic_meter, 1.0),
+                    ("g/cm3", gram_per_cubic_centimeter, 1.0),
+                ]
+            );
+            (u, a, b)
+        }
+        Kind::Time => {
+            let (u, a, b) = table!(
+                Time,
+                time,
+                second,
+                [
+                    ("s", second, 1.0),
+                    ("ms", millisecond, 1.0),
+                    ("min", minute, 1.0),
+                    ("h", hour, 1.0),
+                ]
+            );
+            (u, a, b)
+        }
+        Kind::Resistance => {
+            let (u, a, b) = table!(
+                ElectricalResistance,
+                electrical_resistance,
+                ohm,
+                [
+                    ("Ω", ohm, 1.0),
+                    ("ohm", ohm, 1.0),
+                    ("mΩ", milliohm, 1.0),
+                    ("kΩ", kiloohm, 1.0),
+                ]
+            );
+            (u, a, b)
+        }
+        Kind::Ratio => (
+            &["", "%"],
+            |v, u| match u {
+                "" => Some(v),
+                "%" => Some(v / 100.0),
+                _ => None,
+            },
+            |v, u| match u {
+                "" => Some(v),
+                "%" => Some(v * 100.0),
+                _ => None,
+            },
+        ),
+    }
+}
+
+impl Kind {
+    /// The units this kind accepts; the first is SI.
+    pub fn units(self) -> &'static [&'static str] {
+        units(self).0
+    }
+
+    /// A value in a unit to SI; `None` for a unit this kind does not have.
+    pub fn to_si(self, value: f64, unit: &str) -> Option<f64> {
+        let (_, to, _) = units(self);
+        to(value, unit.trim())
+    }
+
+    pub fn from_si(self, value: f64, unit: &str) -> Option<f64> {
+        let (_, _, from) = units(self);
+        from(value, unit.trim())
+    }
+
+    /// `"400 V"`, `"15kW"`, `"0.85"` → SI, with the unit defaulting to `default`.
+    pub fn parse(self, text: &str, default: &str) -> Result<f64, String> {
+        let t = text.trim();
+        let split = t
+            .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E')))
+            .filter(|&i| i > 0 && !t[..i].ends_with(['e', 'E']))
+            .unwrap_or(t.len());
+        let (num, unit) = t.split_at(split);
+        let value: f64 = num
+            .trim()
+            .parse()
+            .map_err(|_| format!("{text:?} is not a number with a unit (e.g. \"400 V\")"))?;
+        if !value.is_finite() {
+            return Err(format!("{text:?} is not a finite number"));
+        }
+        let unit = if unit.trim().is_empty() {
+            default
+        } else {
+            unit.trim()
+        };
+        self.to_si(value, unit).ok_or_else(|| {
+            format!(
+                "unknown unit {unit:?} for a {}; use one of {}",
+                self.name(),
+                self.units()
+                    .iter()
+                    .filter(|u| !u.is_empty())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Pressure => "pressure",
+            Kind::Flow => "flow",
+            Kind::Power => "power",
+            Kind::Torque => "torque",
+            Kind::Temperature => "temperature",
+            Kind::Energy => "energy",
+            Kind::Length => "length",
+            Kind::Area => "area",
+            Kind::Voltage => "voltage",
+            Kind::Current => "current",
+            Kind::RotationalSpeed => "rotational speed",
+            Kind::Velocity => "velocity",
+            Kind::Force => "force",
+            Kind::Volume => "volume",
+            Kind::Density => "density",
+            Kind::Time => "time",
+            Kind::Resistance => "resistance",
+            Kind::Ratio => "number",
+        }
+    }
+
+    pub fn by_name(name: &str) -> Option<Kind> {
+        ALL.iter().copied().find(|k| k.name() == name)
+    }
+}
+
+pub const ALL: [Kind; 18] = [
+    Kind::Pressure,
+    Kind::Flow,
+    Kind::Power,
+    Kind::Torque,
+    Kind::Temperature,
+    Kind::Energy,
+    Kind::Length,
+    Kind::Area,
+    Kind::Voltage,
+    Kind::Current,
+    Kind::RotationalSpeed,
+    Kind::Velocity,
+    Kind::Force,
+    Kind::Volume,
+    Kind::Density,
+    Kind::Time,
+    Kind::Resistance,
+    Kind::Ratio,
+];

@@ -1,0 +1,141 @@
+//! `millwright calc`: run a mechanism model directly, or list them.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Args;
+
+#[derive(Args)]
+pub struct CalcArgs {
+    /// List every tool with its arguments and units.
+    #[arg(long)]
+    list: bool,
+    #[arg(long)]
+    json: bool,
+    /// The tool, then its arguments as `--name value` (e.g. `--voltage "400 V"`).
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "TOOL [--ARG VALUE]…"
+    )]
+    rest: Vec<String>,
+}
+
+pub fn run(a: CalcArgs) -> Result<ExitCode> {
+    if a.list {
+        return list(a.json);
+    }
+    let Some((name, args)) = a.rest.split_first() else {
+        eprintln!("error: name a tool, e.g. `millwright calc motor_torque --power 15kW --speed 1460rpm`, or use --list");
+        return Ok(ExitCode::from(2));
+    };
+    let Some(tool) = millwright_tools::find(name) else {
+        let names: Vec<&str> = millwright_tools::all().iter().map(|t| t.name).collect();
+        eprintln!(
+            "error: no tool `{name}`; the tools are {}",
+            names.join(", ")
+        );
+        return Ok(ExitCode::from(2));
+    };
+    let mut pairs = Vec::new();
+    let mut it = args.iter();
+    let mut as_json = a.json;
+    while let Some(flag) = it.next() {
+        if flag == "--json" {
+            as_json = true;
+            continue;
+        }
+        let Some(key) = flag.strip_prefix("--") else {
+            eprintln!("error: expected `--argument value`, found {flag:?}");
+            return Ok(ExitCode::from(2));
+        };
+        let (key, value) = match key.split_once('=') {
+            Some((k, v)) => (k.to_string(), v.to_string()),
+            None => match it.next() {
+                Some(v) => (key.to_string(), v.clone()),
+                None => {
+                    eprintln!("error: `--{key}` needs a value");
+                    return Ok(ExitCode::from(2));
+                }
+            },
+        };
+        pairs.push((key.replace('-', "_"), value));
+    }
+    match millwright_tools::call(tool, &pairs) {
+        Ok(r) => {
+            if as_json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!("{}", r.title);
+                println!("  formula: {}", r.formula);
+                println!("  source:  {}", r.source);
+                let ins: Vec<String> = r.inputs.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+                println!("  inputs:  {}", ins.join(", "));
+                for o in &r.outputs {
+                    println!("  {} = {} {}", o.name, round(o.value), o.unit);
+                }
+                for n in &r.notes {
+                    println!("  note: {n}");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("error: {}: {e}", tool.name);
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+/// Six significant digits: what a calculation's inputs justify.
+fn round(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let digits = 6 - 1 - v.abs().log10().floor() as i32;
+    let s = format!("{:.*}", digits.clamp(0, 12) as usize, v);
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+fn list(as_json: bool) -> Result<ExitCode> {
+    let tools = millwright_tools::all();
+    if as_json {
+        let v: Vec<serde_json::Value> = tools
+            .iter()
+            .map(|t| {
+                serde_json::json!({
+                    "name": t.name, "title": t.title, "description": t.description,
+                    "formula": t.formula, "source": t.source,
+                    "arguments": millwright_tools::schema(t),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for t in tools {
+        println!("{} — {}", t.name, t.title);
+        for a in t.args {
+            let what = if a.choices == ["*"] {
+                "text".to_string()
+            } else if !a.choices.is_empty() {
+                a.choices.join("|")
+            } else if a.unit.is_empty() {
+                a.kind.name().to_string()
+            } else {
+                format!("{} in {}", a.kind.name(), a.unit)
+            };
+            let extra = match (a.default, a.optional) {
+                (Some(d), _) => format!(" (default {d})"),
+                (None, true) => " (optional)".to_string(),
+                _ => String::new(),
+            };
+            println!("    --{:<16} {what}{extra}: {}", a.name, a.description);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

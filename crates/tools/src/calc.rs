@@ -150,6 +150,18 @@ pub static TOOLS: &[Tool] = &[
         run: pid_tuning,
     },
     Tool {
+        name: "fopdt_identify",
+        title: "First-order-plus-dead-time model from a step response",
+        description: "Process gain, time constant and dead time from the samples of an open-loop step response (then feed them to pid_tuning).",
+        formula: "K = Δy/Δu;  T = 1.5·(t63 − t28);  L = t63 − T  (t28, t63: times at 28.3 % and 63.2 % of Δy after the step)",
+        source: "Smith's two-point method; Seborg, Edgar, Mellichamp, Process Dynamics and Control, ch. 7",
+        args: &[
+            Arg::text("samples", "the response as time:value pairs in seconds, from the step on, e.g. \"0:20, 5:20.4, 10:22.1, …\""),
+            Arg::number("step", Ratio, "", "the size of the input step Δu").or("1"),
+        ],
+        run: fopdt,
+    },
+    Tool {
         name: "cylinder_force",
         title: "Pneumatic cylinder force",
         description: "Extending and retracting force of a double-acting cylinder at a pressure.",
@@ -541,6 +553,85 @@ fn conveyor(i: &Inputs) -> Result<Calc, String> {
     let mut c = Calc::default().out("belt_speed", Velocity, "m/s", v);
     if i.has("load") {
         c = c.out("throughput_t_per_h", Ratio, "", i.n("load") * v * 3.6);
+    }
+    Ok(c)
+}
+
+/// `"t:y, t:y, …"` → samples sorted by time.
+fn samples(text: &str) -> Result<Vec<(f64, f64)>, String> {
+    let mut out = Vec::new();
+    for pair in text
+        .split([',', ';', '\n'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let (t, y) = pair
+            .split_once(':')
+            .ok_or_else(|| format!("`samples`: {pair:?} is not time:value"))?;
+        let t: f64 = t
+            .trim()
+            .parse()
+            .map_err(|_| format!("`samples`: {t:?} is not a time in seconds"))?;
+        let y: f64 = y
+            .trim()
+            .parse()
+            .map_err(|_| format!("`samples`: {y:?} is not a number"))?;
+        if !(t.is_finite() && y.is_finite()) {
+            return Err(format!("`samples`: {pair:?} is not finite"));
+        }
+        out.push((t, y));
+    }
+    out.sort_by(|a, b| a.0.total_cmp(&b.0));
+    if out.len() < 5 {
+        return Err(
+            "`samples`: give at least 5 time:value pairs covering the whole response".into(),
+        );
+    }
+    Ok(out)
+}
+
+/// The first time the response crosses `level`, interpolated between samples.
+fn crossing(s: &[(f64, f64)], level: f64, rising: bool) -> Option<f64> {
+    s.windows(2).find_map(|w| {
+        let ((t0, y0), (t1, y1)) = (w[0], w[1]);
+        let crossed = if rising {
+            y0 < level && y1 >= level
+        } else {
+            y0 > level && y1 <= level
+        };
+        crossed.then(|| t0 + (level - y0) / (y1 - y0) * (t1 - t0))
+    })
+}
+
+fn fopdt(i: &Inputs) -> Result<Calc, String> {
+    let s = samples(i.word("samples"))?;
+    let du = i.n("step");
+    if du == 0.0 {
+        return Err("`step` must not be zero".into());
+    }
+    let (t_start, y0) = s[0];
+    let y_end = s[s.len() - 1].1;
+    let dy = y_end - y0;
+    if dy.abs() < 1e-12 {
+        return Err("`samples`: the response does not change; was the step applied?".into());
+    }
+    let rising = dy > 0.0;
+    let t28 = crossing(&s, y0 + 0.283 * dy, rising)
+        .ok_or("`samples`: the response never reaches 28.3 %")?;
+    let t63 = crossing(&s, y0 + 0.632 * dy, rising)
+        .ok_or("`samples`: the response never reaches 63.2 %")?;
+    let t = 1.5 * (t63 - t28);
+    let l = (t63 - t_start - t).max(0.0);
+    let mut c = Calc::default()
+        .out("gain", Ratio, "", dy / du)
+        .out("time_constant", Time, "s", t)
+        .out("dead_time", Time, "s", l);
+    // The last samples should have settled: compare the last quarter's spread.
+    let tail = &s[s.len() * 3 / 4..];
+    let spread = tail.iter().map(|p| p.1).fold(f64::MIN, f64::max)
+        - tail.iter().map(|p| p.1).fold(f64::MAX, f64::min);
+    if spread > 0.05 * dy.abs() {
+        c = c.note("the response has not settled in the last quarter of the samples: the gain is underestimated");
     }
     Ok(c)
 }

@@ -59,254 +59,203 @@ fn units(
     fn(f64, &str) -> Option<f64>,
 ) {
     match kind {
-        Kind::Pressure => {
-            let (u, a, b) = table!(
-                Pressure,
-                pressure,
-                pascal,
-                [
-                    ("Pa", pascal, 1.0),
-                    ("kPa", kilopascal, 1.0),
-                    ("MPa", megapascal, 1.0),
-                    ("bar", bar, 1.0),
-                    ("mbar", millibar, 1.0),
-                    ("psi", pound_force_per_square_inch, 1.0),
-                    ("mH2O", millimeter_of_water, 1000.0),
-                    ("mmH2O", millimeter_of_water, 1.0),
-                    ("mmHg", millimeter_of_mercury, 1.0),
-                    ("atm", atmosphere, 1.0),
-                ]
-            );
-            (u, a, b)
-        }
-        Kind::Flow => {
-            let (u, a, b) = table!(
-                VolumeRate,
-                volume_rate,
-                cubic_meter_per_second,
-                [
-                    ("m3/s", cubic_meter_per_second, 1.0),
-                    ("m3/h", cubic_meter_per_hour, 1.0),
-                    ("L/min", liter_per_minute, 1.0),
-                    ("L/s", liter_per_second, 1.0),
-                    ("gpm", gallon_per_minute, 1.0),
-                ]
-            );
-            (u, a, b)
-        }
-        Kind::Power => {
-            let (u, a, b) = table!(
-                Power,
-                power,
-                watt,
-                [
-                    ("W", watt, 1.0),
-                    ("kW", kilowatt, 1.0),
-                    ("MW", megawatt, 1.0),
-                    // Apparent power: the same dimension, written in VA.
-                    ("VA", watt, 1.0),
-                    ("kVA", kilowatt, 1.0),
-                    ("MVA", megawatt, 1.0),
-                    ("hp", horsepower, 1.0),
-                    ("PS", horsepower_metric, 1.0),
-                ]
-            );
-            (u, a, b)
-        }
-        Kind::Torque => {
-            let (u, a, b) = table!(
-                Torque,
-                torque,
-                newton_meter,
-                [
-                    ("N·m", newton_meter, 1.0),
-                    ("Nm", newton_meter, 1.0),
-                    ("kN·m", kilonewton_meter, 1.0),
-                    ("lbf·ft", pound_force_foot, 1.0),
-                ]
-            );
-            (u, a, b)
-        }
-        Kind::Temperature => {
-            let (u, a, b) = table!(
-                ThermodynamicTemperature,
-                thermodynamic_temperature,
-                kelvin,
-                [
-                    ("K", kelvin, 1.0),
-                    ("°C", degree_celsius, 1.0),
-                    ("C", degree_celsius, 1.0),
-                    ("°F", degree_fahrenheit, 1.0),
-                    ("F", degree_fahrenheit, 1.0),
-                ]
-            );
-            (u, a, b)
-        }
-        Kind::Energy => {
-            let (u, a, b) = table!(
-                Energy,
-                energy,
-                joule,
-                [
-                    ("J", joule, 1.0),
-                    ("kJ", kilojoule, 1.0),
-                    ("MJ", megajoule, 1.0),
-                    ("kWh", kilowatt_hour, 1.0),
-                    ("Wh", watt_hour, 1.0),
-                    ("BTU", btu_it, 1.0),
-                ]
-            );
-            (u, a, b)
-        }
-        Kind::Length => {
-            let (u, a, b) = table!(
-                Length,
-                length,
-                meter,
-                [
-                    ("m", meter, 1.0),
-                    ("mm", millimeter, 1.0),
-                    ("cm", centimeter, 1.0),
-                    ("km", kilometer, 1.0),
-                    ("in", inch, 1.0),
-                    ("ft", foot, 1.0),
-                ]
-            );
-            (u, a, b)
-        }
-        Kind::Area => {
-            let (u, a, b) = table!(
-                Area,
-                area,
-                square_meter,
-                [
-                    ("m2", square_meter, 1.0),
-                    ("mm2", square_millimeter, 1.0),
-                    ("cm2", square_centimeter, 1.0),
-                ]
-            );
-            (u, a, b)
-        }
-        Kind::Voltage => {
-            let (u, a, b) = table!(
-                ElectricPotential,
-                electric_potential,
-                volt,
-                [
-                    ("V", volt, 1.0),
-                    ("kV", kilovolt, 1.0),
-                    ("mV", millivolt, 1.0),
-                ]
-            );
-            (u, a, b)
-        }
-        Kind::Current => {
-            let (u, a, b) = table!(
-                ElectricCurrent,
-                electric_current,
-                ampere,
-                [
-                    ("A", ampere, 1.0),
-                    ("kA", kiloampere, 1.0),
-                    ("mA", milliampere, 1.0),
-                ]
-            );
-            (u, a, b)
-        }
-        Kind::RotationalSpeed => {
-            let (u, a, b) = table!(
-                AngularVelocity,
-                angular_velocity,
-                radian_per_second,
-                [
-                    ("rad/s", radian_per_second, 1.0),
-                    ("rpm", revolution_per_minute, 1.0),
-                    ("1/min", revolution_per_minute, 1.0),
-                ]
-            );
-            (u, a, b)
-        }
-        Kind::Velocity => {
-            let (u, a, b) = table!(
-                Velocity,
-                velocity,
-                meter_per_second,
-                [
-                    ("m/s", meter_per_second, 1.0),
-                    ("m/min", meter_per_second, 1.0 / 60.0),
-                    ("km/h", kilometer_per_hour, 1.0),
-                    ("ft/s", foot_per_second, 1.0),
-                ]
-            );
-            (u, a, b)
-        }
-        Kind::Force => {
-            let (u, a, b) = table!(
-                Force,
-                force,
-                newton,
-                [
-                    ("N", newton, 1.0),
-                    ("kN", kilonewton, 1.0),
-                    ("lbf", pound_force, 1.0),
-                    ("kgf", kilogram_force, 1.0),
-                ]
-            );
-            (u, a, b)
-        }
-        Kind::Volume => {
-            let (u, a, b) = table!(
-                Volume,
-                volume,
-                cubic_meter,
-                [
-                    ("m3", cubic_meter, 1.0),
-                    ("L", liter, 1.0),
-                    ("gal", gallon, 1.0),
-                ]
-            );
-            (u, a, b)
-        }
-        Kind::Density => {
-            let (u, a, b) = table!(
-                MassDensity,
-                mass_density,
-                kilogram_per_cubic_meter,
-                [
-                    ("kg/m3", kilogram_per_cubic_meter, 1.0),
-                    ("g/cm3", gram_per_cubic_centimeter, 1.0),
-                ]
-            );
-            (u, a, b)
-        }
-        Kind::Time => {
-            let (u, a, b) = table!(
-                Time,
-                time,
-                second,
-                [
-                    ("s", second, 1.0),
-                    ("ms", millisecond, 1.0),
-                    ("min", minute, 1.0),
-                    ("h", hour, 1.0),
-                ]
-            );
-            (u, a, b)
-        }
-        Kind::Resistance => {
-            let (u, a, b) = table!(
-                ElectricalResistance,
-                electrical_resistance,
-                ohm,
-                [
-                    ("Ω", ohm, 1.0),
-                    ("ohm", ohm, 1.0),
-                    ("mΩ", milliohm, 1.0),
-                    ("kΩ", kiloohm, 1.0),
-                ]
-            );
-            (u, a, b)
-        }
+        Kind::Pressure => table!(
+            Pressure,
+            pressure,
+            pascal,
+            [
+                ("Pa", pascal, 1.0),
+                ("kPa", kilopascal, 1.0),
+                ("MPa", megapascal, 1.0),
+                ("bar", bar, 1.0),
+                ("mbar", millibar, 1.0),
+                ("psi", pound_force_per_square_inch, 1.0),
+                ("mH2O", millimeter_of_water, 1000.0),
+                ("mmH2O", millimeter_of_water, 1.0),
+                ("mmHg", millimeter_of_mercury, 1.0),
+                ("atm", atmosphere, 1.0),
+            ]
+        ),
+        Kind::Flow => table!(
+            VolumeRate,
+            volume_rate,
+            cubic_meter_per_second,
+            [
+                ("m3/s", cubic_meter_per_second, 1.0),
+                ("m3/h", cubic_meter_per_hour, 1.0),
+                ("L/min", liter_per_minute, 1.0),
+                ("L/s", liter_per_second, 1.0),
+                ("gpm", gallon_per_minute, 1.0),
+            ]
+        ),
+        Kind::Power => table!(
+            Power,
+            power,
+            watt,
+            [
+                ("W", watt, 1.0),
+                ("kW", kilowatt, 1.0),
+                ("MW", megawatt, 1.0),
+                // Apparent power: the same dimension, written in VA.
+                ("VA", watt, 1.0),
+                ("kVA", kilowatt, 1.0),
+                ("MVA", megawatt, 1.0),
+                ("hp", horsepower, 1.0),
+                ("PS", horsepower_metric, 1.0),
+            ]
+        ),
+        Kind::Torque => table!(
+            Torque,
+            torque,
+            newton_meter,
+            [
+                ("N·m", newton_meter, 1.0),
+                ("Nm", newton_meter, 1.0),
+                ("kN·m", kilonewton_meter, 1.0),
+                ("lbf·ft", pound_force_foot, 1.0),
+            ]
+        ),
+        Kind::Temperature => table!(
+            ThermodynamicTemperature,
+            thermodynamic_temperature,
+            kelvin,
+            [
+                ("K", kelvin, 1.0),
+                ("°C", degree_celsius, 1.0),
+                ("C", degree_celsius, 1.0),
+                ("°F", degree_fahrenheit, 1.0),
+                ("F", degree_fahrenheit, 1.0),
+            ]
+        ),
+        Kind::Energy => table!(
+            Energy,
+            energy,
+            joule,
+            [
+                ("J", joule, 1.0),
+                ("kJ", kilojoule, 1.0),
+                ("MJ", megajoule, 1.0),
+                ("kWh", kilowatt_hour, 1.0),
+                ("Wh", watt_hour, 1.0),
+                ("BTU", btu_it, 1.0),
+            ]
+        ),
+        Kind::Length => table!(
+            Length,
+            length,
+            meter,
+            [
+                ("m", meter, 1.0),
+                ("mm", millimeter, 1.0),
+                ("cm", centimeter, 1.0),
+                ("km", kilometer, 1.0),
+                ("in", inch, 1.0),
+                ("ft", foot, 1.0),
+            ]
+        ),
+        Kind::Area => table!(
+            Area,
+            area,
+            square_meter,
+            [
+                ("m2", square_meter, 1.0),
+                ("mm2", square_millimeter, 1.0),
+                ("cm2", square_centimeter, 1.0),
+            ]
+        ),
+        Kind::Voltage => table!(
+            ElectricPotential,
+            electric_potential,
+            volt,
+            [
+                ("V", volt, 1.0),
+                ("kV", kilovolt, 1.0),
+                ("mV", millivolt, 1.0),
+            ]
+        ),
+        Kind::Current => table!(
+            ElectricCurrent,
+            electric_current,
+            ampere,
+            [
+                ("A", ampere, 1.0),
+                ("kA", kiloampere, 1.0),
+                ("mA", milliampere, 1.0),
+            ]
+        ),
+        Kind::RotationalSpeed => table!(
+            AngularVelocity,
+            angular_velocity,
+            radian_per_second,
+            [
+                ("rad/s", radian_per_second, 1.0),
+                ("rpm", revolution_per_minute, 1.0),
+                ("1/min", revolution_per_minute, 1.0),
+            ]
+        ),
+        Kind::Velocity => table!(
+            Velocity,
+            velocity,
+            meter_per_second,
+            [
+                ("m/s", meter_per_second, 1.0),
+                ("m/min", meter_per_second, 1.0 / 60.0),
+                ("km/h", kilometer_per_hour, 1.0),
+                ("ft/s", foot_per_second, 1.0),
+            ]
+        ),
+        Kind::Force => table!(
+            Force,
+            force,
+            newton,
+            [
+                ("N", newton, 1.0),
+                ("kN", kilonewton, 1.0),
+                ("lbf", pound_force, 1.0),
+                ("kgf", kilogram_force, 1.0),
+            ]
+        ),
+        Kind::Volume => table!(
+            Volume,
+            volume,
+            cubic_meter,
+            [
+                ("m3", cubic_meter, 1.0),
+                ("L", liter, 1.0),
+                ("gal", gallon, 1.0),
+            ]
+        ),
+        Kind::Density => table!(
+            MassDensity,
+            mass_density,
+            kilogram_per_cubic_meter,
+            [
+                ("kg/m3", kilogram_per_cubic_meter, 1.0),
+                ("g/cm3", gram_per_cubic_centimeter, 1.0),
+            ]
+        ),
+        Kind::Time => table!(
+            Time,
+            time,
+            second,
+            [
+                ("s", second, 1.0),
+                ("ms", millisecond, 1.0),
+                ("min", minute, 1.0),
+                ("h", hour, 1.0),
+            ]
+        ),
+        Kind::Resistance => table!(
+            ElectricalResistance,
+            electrical_resistance,
+            ohm,
+            [
+                ("Ω", ohm, 1.0),
+                ("ohm", ohm, 1.0),
+                ("mΩ", milliohm, 1.0),
+                ("kΩ", kiloohm, 1.0),
+            ]
+        ),
         Kind::Ratio => (
             &["", "%"],
             |v, u| match u {

@@ -285,6 +285,51 @@ fn control() {
 }
 
 #[test]
+fn step_response_identification_recovers_a_known_process() {
+    // y(t) = 20 + 2·(1 − exp(−(t − 3)/10)) after a unit step at t = 0: K = 2, T = 10 s, L = 3 s.
+    let samples: Vec<String> = (0..=160)
+        .map(|k| {
+            let t = k as f64 * 0.5;
+            let y = if t < 3.0 {
+                20.0
+            } else {
+                20.0 + 2.0 * (1.0 - (-(t - 3.0) / 10.0).exp())
+            };
+            format!("{t}:{y}")
+        })
+        .collect();
+    let text = samples.join(", ");
+    expect(
+        "fopdt_identify",
+        &[("samples", text.as_str())],
+        &[
+            ("gain", 2.0, 2e-3),
+            ("time_constant", 10.0, 1e-2),
+            ("dead_time", 3.0, 2e-2),
+        ],
+    );
+    // Fed on to a tuning rule, as a user would.
+    expect(
+        "pid_tuning",
+        &[
+            ("method", "simc"),
+            ("controller", "pi"),
+            ("gain", "2"),
+            ("dead_time", "3 s"),
+            ("time_constant", "10 s"),
+        ],
+        &[("kp", 10.0 / 12.0, 1e-12), ("ti", 10.0, 1e-12)],
+    );
+    let short = "0:1, 1:1, 2:1.5, 3:1.8, 4:1.95, 5:2";
+    let e = run("fopdt_identify", &[("samples", short), ("step", "0")]).unwrap_err();
+    assert!(e.contains("`step`"), "{e}");
+    let e = run("fopdt_identify", &[("samples", "0:1, 1:1, 2:1, 3:1, 4:1")]).unwrap_err();
+    assert!(e.contains("does not change"), "{e}");
+    let e = run("fopdt_identify", &[("samples", "0:1, x:2")]).unwrap_err();
+    assert!(e.contains("not a time"), "{e}");
+}
+
+#[test]
 fn mechanical_and_process() {
     expect(
         "cylinder_force",

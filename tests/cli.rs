@@ -758,3 +758,21 @@ fn calc_runs_tools_lists_them_and_refuses_bad_input() {
     assert_eq!(code, 2);
     assert!(err.contains("no tool `warp_drive`"), "{err}");
 }
+
+#[test]
+fn calc_ask_lets_the_default_model_choose_a_well_formed_call() {
+    let (code, out, err) = run(bin()
+        .args(["calc", "--json", "--model"])
+        .arg(default_model())
+        .args([
+            "--ask",
+            "What torque does a 22 kW motor deliver at 1470 rpm?",
+        ]));
+    assert!(code == 0 || code == 1, "exit {code}: {err}");
+    if code == 0 {
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let tool = v["call"]["tool"].as_str().unwrap();
+        assert!(millwright_tools::find(tool).is_some(), "{v}");
+        assert!(v["call"]["args"].is_object());
+    }
+}

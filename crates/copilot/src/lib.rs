@@ -5,9 +5,11 @@
 //! - [`io_list`]: IO lists (CSV, Excel) to checked global declarations.
 //! - [`plc_doc`]: explain code, and comment it without changing the program.
 //! - [`library`]: the verified snippet library and its retrieval.
+//! - [`tool_call`]: the model picks a mechanism model and its arguments; the tool computes.
 
 pub mod eval;
 pub mod io_list;
 pub mod library;
 pub mod plc;
 pub mod plc_doc;
+pub mod tool_call;

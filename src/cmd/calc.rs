@@ -131,15 +131,7 @@ fn list(as_json: bool) -> Result<ExitCode> {
     for t in tools {
         println!("{} — {}", t.name, t.title);
         for a in t.args {
-            let what = if a.choices == ["*"] {
-                "text".to_string()
-            } else if !a.choices.is_empty() {
-                a.choices.join("|")
-            } else if a.unit.is_empty() {
-                a.kind.name().to_string()
-            } else {
-                format!("{} in {}", a.kind.name(), a.unit)
-            };
+            let what = a.what();
             let extra = match (a.default, a.optional) {
                 (Some(d), _) => format!(" (default {d})"),
                 (None, true) => " (optional)".to_string(),

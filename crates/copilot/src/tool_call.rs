@@ -42,15 +42,7 @@ fn catalogue() -> String {
                 .args
                 .iter()
                 .map(|a| {
-                    let what = if a.choices == ["*"] {
-                        "text".to_string()
-                    } else if !a.choices.is_empty() {
-                        a.choices.join("|")
-                    } else if a.unit.is_empty() {
-                        a.kind.name().to_string()
-                    } else {
-                        format!("{} in {}", a.kind.name(), a.unit)
-                    };
+                    let what = a.what();
                     let opt = if a.default.is_some() || a.optional {
                         "?"
                     } else {

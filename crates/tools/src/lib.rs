@@ -79,6 +79,19 @@ impl Arg {
     pub const fn text(name: &'static str, description: &'static str) -> Arg {
         Arg::choice(name, &["*"], description)
     }
+    /// What the argument takes, for people and prompts: "power in kW",
+    /// "copper|aluminium", "text".
+    pub fn what(&self) -> String {
+        if self.choices == ["*"] {
+            "text".to_string()
+        } else if !self.choices.is_empty() {
+            self.choices.join("|")
+        } else if self.unit.is_empty() {
+            self.kind.name().to_string()
+        } else {
+            format!("{} in {}", self.kind.name(), self.unit)
+        }
+    }
     pub const fn optional(mut self) -> Arg {
         self.optional = true;
         self

@@ -1245,6 +1245,15 @@ impl Scope<'_, '_> {
                         _ => Ty::Unknown,
                     };
                 }
+                // A method or action of the running block, called by its bare name
+                // (CODESYS and TwinCAT resolve it without THIS^).
+                let block = self
+                    .owner_name
+                    .clone()
+                    .unwrap_or_else(|| self.pou_name.clone());
+                if let Some(Member::Method(result)) = self.env.member(&Ty::User(block), &n.name) {
+                    return result;
+                }
                 if let Some(v) = self.lookup(&n.name) {
                     // An FB instance called inside an expression, or a method pointer.
                     return match v.ty {

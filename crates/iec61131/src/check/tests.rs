@@ -207,3 +207,22 @@ fn variables_read_but_never_assigned_are_warned() {
     assert_eq!(never.len(), 1, "{d:#?}");
     assert!(never[0].2.contains("xNever") && never[0].1 == Severity::Warning);
 }
+
+#[test]
+fn a_block_calls_its_own_methods_by_their_bare_names() {
+    let src = "FUNCTION_BLOCK FB\nVAR_OUTPUT n : INT; END_VAR\nBump();\nn := Twice(3);\nMETHOD Bump\nn := n + 1;\nEND_METHOD\nMETHOD Twice : INT\nVAR_INPUT x : INT; END_VAR\nBump();\nTwice := 2 * x;\nEND_METHOD\nEND_FUNCTION_BLOCK\n";
+    let p = crate::check_text(src);
+    assert!(
+        p.diagnostics
+            .iter()
+            .all(|d| d.severity != crate::Severity::Error),
+        "{:?}",
+        p.diagnostics
+    );
+    let bad = crate::check_text("FUNCTION_BLOCK FB\nNope();\nEND_FUNCTION_BLOCK\n");
+    assert!(
+        bad.diagnostics.iter().any(|d| d.message.contains("Nope")),
+        "{:?}",
+        bad.diagnostics
+    );
+}

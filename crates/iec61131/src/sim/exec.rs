@@ -500,7 +500,8 @@ impl<'p> Machine<'p> {
         (self.this, self.frame) = saved;
         r?;
         self.outputs(frame, &c.outputs)?;
-        let result = self.mem[frame].clone();
+        // A call with no result and no variables has an empty frame.
+        let result = self.mem.get(frame).cloned().unwrap_or(Value::I(0));
         self.mem.truncate(frame);
         self.depth -= 1;
         Ok(result)

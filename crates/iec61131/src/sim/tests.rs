@@ -331,6 +331,31 @@ END_PROGRAM";
 }
 
 #[test]
+fn calls_with_an_empty_frame_run() {
+    // A method and a function without result or variables: their frame has no cells.
+    let src = "
+FUNCTION_BLOCK FB
+VAR_OUTPUT n : INT; END_VAR
+Bump();
+THIS^.Bump();
+METHOD Bump
+n := n + 1;
+END_METHOD
+END_FUNCTION_BLOCK
+FUNCTION Nothing
+END_FUNCTION
+PROGRAM P
+VAR fb : FB; END_VAR
+VAR_OUTPUT n : INT; END_VAR
+fb();
+Nothing();
+n := fb.n;
+END_PROGRAM";
+    let rows = trace(src, "P", &[json!({}), json!({})], &["n"]);
+    assert_eq!(rows[1][0], json!(4));
+}
+
+#[test]
 fn functions_loops_and_standard_functions() {
     let src = "
 FUNCTION Fact : DINT

@@ -503,19 +503,15 @@ pub fn generate(model: &mut dyn Completer, spec: &GenSpec) -> Result<Report, Str
                 Input::Chat(msgs)
             }
         };
-        let request = GenerateRequest {
+        // The grammar allows comments after the end keyword; nothing after it is wanted.
+        let req = request(
             input,
-            sampling: Sampling {
-                repeat_penalty: spec.repeat_penalty,
-                ..Sampling::greedy()
-            },
-            max_tokens: spec.max_tokens,
-            // The grammar allows comments after the end keyword; nothing after it is wanted.
-            stop: vec![END.to_string()],
-            grammar: grammar.clone(),
-            overflow: millwright_engine::OverflowPolicy::TruncateStart,
-        };
-        let out = model.complete(&request)?;
+            spec.max_tokens,
+            &[END],
+            grammar.clone(),
+            spec.repeat_penalty,
+        );
+        let out = model.complete(&req)?;
         speed.push(out.tokens_per_s);
         let mut body = strip_fences(&out.text).to_string();
         if out.finish == FinishReason::StopString {
@@ -650,18 +646,34 @@ fn propose_vectors(
     } else {
         Input::Prompt(fill(TESTS_BASE, &vars))
     };
-    let request = GenerateRequest {
-        input,
-        sampling: Sampling::greedy(),
-        max_tokens: 400,
-        stop: Vec::new(),
-        grammar: Some(grammar),
-        overflow: millwright_engine::OverflowPolicy::TruncateStart,
-    };
-    let out = model.complete(&request).ok()?;
+    let out = model
+        .complete(&request(input, 400, &[], Some(grammar), 1.0))
+        .ok()?;
     let v = Vectors::from_json(&out.text).ok()?;
     let prog = sim::load(&[code]).ok()?;
     v.validate(&prog).is_empty().then_some(v)
+}
+
+/// A greedy request that drops the prompt's start rather than fail when it is
+/// too long; `repeat_penalty` 1.0 is off.
+pub(crate) fn request(
+    input: Input,
+    max_tokens: u32,
+    stop: &[&str],
+    grammar: Option<String>,
+    repeat_penalty: f32,
+) -> GenerateRequest {
+    GenerateRequest {
+        input,
+        sampling: Sampling {
+            repeat_penalty,
+            ..Sampling::greedy()
+        },
+        max_tokens,
+        stop: stop.iter().map(|s| s.to_string()).collect(),
+        grammar,
+        overflow: millwright_engine::OverflowPolicy::TruncateStart,
+    }
 }
 
 /// A chat model may wrap code in Markdown fences.

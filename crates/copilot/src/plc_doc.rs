@@ -2,11 +2,11 @@
 //! around the code, never into it, and the result is checked to be the same
 //! program (`same_program`), so documenting cannot change behaviour.
 
-use millwright_engine::{ChatMessage, GenerateRequest, Input, Sampling};
+use millwright_engine::{ChatMessage, Input};
 use millwright_iec61131::ast::{Item, Pou, StmtKind, VarKind};
 use millwright_iec61131::diagnostics::LineIndex;
 
-use crate::plc::Completer;
+use crate::plc::{request, Completer};
 
 const EXPLAIN_BASE: &str = include_str!("../../../assets/prompts/plc_explain_base.txt");
 const EXPLAIN_CHAT: &str = include_str!("../../../assets/prompts/plc_explain_chat.txt");
@@ -39,25 +39,8 @@ fn parse_checked(code: &str) -> Result<millwright_iec61131::Parsed, String> {
     Ok(parsed)
 }
 
-fn request(
-    input: Input,
-    max_tokens: u32,
-    stop: &[&str],
-    grammar: Option<String>,
-) -> GenerateRequest {
-    GenerateRequest {
-        input,
-        // Prose from small models loops without a repetition penalty.
-        sampling: Sampling {
-            repeat_penalty: 1.3,
-            ..Sampling::greedy()
-        },
-        max_tokens,
-        stop: stop.iter().map(|s| s.to_string()).collect(),
-        grammar,
-        overflow: millwright_engine::OverflowPolicy::TruncateStart,
-    }
-}
+/// Prose from small models loops without a repetition penalty.
+const PROSE_PENALTY: f32 = 1.3;
 
 fn chat(system: &str, user: String) -> Input {
     Input::Chat(vec![
@@ -101,7 +84,7 @@ pub fn explain(
             EXPLAIN_BASE.replace("{code}", code.trim()).trim_end()
         ))
     };
-    let out = model.complete(&request(input, 400, &["*)", "\n\n\n"], None))?;
+    let out = model.complete(&request(input, 400, &["*)", "\n\n\n"], None, PROSE_PENALTY))?;
     let text = if model.is_chat() {
         out.text.trim().to_string()
     } else {
@@ -231,7 +214,13 @@ pub fn comment(model: &mut dyn Completer, code: &str) -> Result<String, String> 
     } else {
         Input::Prompt(COMMENT_BASE.replace("{code}", &numbered))
     };
-    let out = model.complete(&request(input, 600, &[], Some(comment_grammar())))?;
+    let out = model.complete(&request(
+        input,
+        600,
+        &[],
+        Some(comment_grammar()),
+        PROSE_PENALTY,
+    ))?;
     let mut notes: std::collections::BTreeMap<usize, String> = Default::default();
     for l in out.text.lines() {
         let Some(rest) = l.trim().strip_prefix("line ") else {
@@ -289,7 +278,7 @@ fn wrap(text: &str, width: usize) -> String {
 mod tests {
     use super::*;
     use crate::plc::Completion;
-    use millwright_engine::FinishReason;
+    use millwright_engine::{FinishReason, GenerateRequest};
 
     struct Scripted(Vec<&'static str>, usize);
 

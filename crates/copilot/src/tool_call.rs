@@ -2,11 +2,11 @@
 //! from the question, under a grammar built from the tools' argument lists so
 //! the call is always well-formed; the tool, not the model, computes.
 
-use millwright_engine::{ChatMessage, GenerateRequest, Input, Sampling};
+use millwright_engine::{ChatMessage, Input};
 use millwright_tools::{Called, Tool};
 use serde::{Deserialize, Serialize};
 
-use crate::plc::Completer;
+use crate::plc::{request, Completer};
 
 const BASE: &str = include_str!("../../../assets/prompts/tool_call_base.txt");
 const CHAT: &str = include_str!("../../../assets/prompts/tool_call_chat.txt");
@@ -126,15 +126,7 @@ pub fn choose(model: &mut dyn Completer, question: &str) -> Result<Option<ToolCa
                 .to_string(),
         )
     };
-    let request = GenerateRequest {
-        input,
-        sampling: Sampling::greedy(),
-        max_tokens: 160,
-        stop: Vec::new(),
-        grammar: Some(grammar()),
-        overflow: millwright_engine::OverflowPolicy::TruncateStart,
-    };
-    let out = model.complete(&request)?;
+    let out = model.complete(&request(input, 160, &[], Some(grammar()), 1.0))?;
     let call: ToolCall = serde_json::from_str(out.text.trim()).map_err(|e| {
         format!(
             "the model's call is not valid JSON ({e}): {}",
@@ -231,7 +223,7 @@ pub fn grade(model: &mut dyn Completer, q: &Question) -> Graded {
 mod tests {
     use super::*;
     use crate::plc::Completion;
-    use millwright_engine::FinishReason;
+    use millwright_engine::{FinishReason, GenerateRequest};
 
     struct Scripted(&'static str, Vec<GenerateRequest>);
 

@@ -1,7 +1,7 @@
 //! PLCopen TC6 XML (`pous`, `dataTypes`, global variables) → ST source text,
 //! which the parser then reads like any other file.
 
-use quick_xml::events::Event;
+use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
 /// A parsed element: local name, attributes, children, text.
@@ -36,6 +36,21 @@ impl Node {
     }
 }
 
+/// An element with its attributes, its children still to come.
+fn node(e: &BytesStart) -> Result<Node, String> {
+    let mut n = Node {
+        name: local(e.name().as_ref()),
+        ..Node::default()
+    };
+    for a in e.attributes().flatten() {
+        let v = a
+            .unescape_value()
+            .map_err(|e| format!("bad attribute value: {e}"))?;
+        n.attrs.push((local(a.key.as_ref()), v.into_owned()));
+    }
+    Ok(n)
+}
+
 fn local(name: &[u8]) -> String {
     let n = String::from_utf8_lossy(name);
     n.rsplit(':').next().unwrap_or_default().to_owned()
@@ -56,32 +71,8 @@ fn parse_xml(xml: &str) -> Result<Node, String> {
                 let _ = e;
                 return Err(format!("XML nested deeper than {MAX_DEPTH} elements"));
             }
-            Event::Start(e) => {
-                let mut n = Node {
-                    name: local(e.name().as_ref()),
-                    ..Node::default()
-                };
-                for a in e.attributes().flatten() {
-                    let v = a
-                        .unescape_value()
-                        .map_err(|e| format!("bad attribute value: {e}"))?;
-                    n.attrs.push((local(a.key.as_ref()), v.into_owned()));
-                }
-                stack.push(n);
-            }
-            Event::Empty(e) => {
-                let mut n = Node {
-                    name: local(e.name().as_ref()),
-                    ..Node::default()
-                };
-                for a in e.attributes().flatten() {
-                    let v = a
-                        .unescape_value()
-                        .map_err(|e| format!("bad attribute value: {e}"))?;
-                    n.attrs.push((local(a.key.as_ref()), v.into_owned()));
-                }
-                stack.last_mut().expect("root").children.push(n);
-            }
+            Event::Start(e) => stack.push(node(&e)?),
+            Event::Empty(e) => stack.last_mut().expect("root").children.push(node(&e)?),
             Event::End(_) => {
                 let n = stack.pop().expect("balanced by the reader");
                 match stack.last_mut() {

@@ -421,26 +421,8 @@ impl<'a> Compiler<'a> {
         Ok(n)
     }
 
-    /// Appends the cells of a fresh value of `t`: zero, the first enumerator,
-    /// a structure's or block's defaults.
     fn default_cells(&self, t: &SType, out: &mut Vec<Value>) {
-        match t {
-            SType::Scalar(n, _) => out.push(n.zero()),
-            SType::Enum(i) => out.push(Value::I(
-                self.prog.enums[*i].values.first().map_or(0, |v| v.1),
-            )),
-            SType::Pointer(_) | SType::Reference(_) => out.push(Value::I(0)),
-            SType::Array(a) => {
-                let mut one = Vec::new();
-                self.default_cells(&a.elem, &mut one);
-                for _ in 0..a.count() {
-                    out.extend_from_slice(&one);
-                }
-            }
-            SType::Struct(i) => out.extend_from_slice(&self.prog.structs[*i].template),
-            SType::Fb(i) => out.extend_from_slice(&self.prog.pous[*i].template),
-            SType::StdFb(f) => out.extend(f.template()),
-        }
+        self.prog.default_cells(t, out);
     }
 
     /// Writes a constant initialiser into template cells; `Err` when it is not constant.
@@ -852,7 +834,7 @@ impl<'a> Compiler<'a> {
     ) -> Res<()> {
         match init {
             Initializer::Expr(e) => {
-                let st = self.store_stmt(s, place, t.clone(), e, e.span)?;
+                let st = self.assign(s, place, t.clone(), e, e.span)?;
                 out.push(st);
             }
             Initializer::Array(items, span) => {
@@ -1059,21 +1041,6 @@ impl<'a> Compiler<'a> {
         }
         let n = self.size_of(&t, span)?;
         Ok(Stmt::Copy(p, src, n, span))
-    }
-
-    fn store_stmt(
-        &mut self,
-        s: Scope,
-        p: Place,
-        t: SType,
-        value: &ast::Expr,
-        span: Span,
-    ) -> Res<Stmt> {
-        if t.scalar().is_some() {
-            self.store_stmt_at(s, p, t, value, span)
-        } else {
-            self.assign(s, p, t, value, span)
-        }
     }
 
     fn store_stmt_at(

@@ -108,11 +108,7 @@ impl<'p> Machine<'p> {
         let p = &self.prog.pous[pou];
         let base = self.alloc(&p.template)?;
         self.heap_end = self.mem.len();
-        let saved = (self.this, self.frame);
-        (self.this, self.frame) = (base, base);
-        let r = self.exec(&p.init);
-        (self.this, self.frame) = saved;
-        r?;
+        self.exec_at(base, base, &p.init)?;
         Ok(base)
     }
 
@@ -232,6 +228,16 @@ impl<'p> Machine<'p> {
         Ok(())
     }
 
+    /// Runs statements with the instance and frame bases set, restoring the
+    /// caller's bases afterwards (also after a fault).
+    fn exec_at(&mut self, this: usize, frame: usize, stmts: &[Stmt]) -> R<Flow> {
+        let saved = (self.this, self.frame);
+        (self.this, self.frame) = (this, frame);
+        let r = self.exec(stmts);
+        (self.this, self.frame) = saved;
+        r
+    }
+
     fn exec(&mut self, stmts: &[Stmt]) -> R<Flow> {
         for s in stmts {
             match self.stmt(s)? {
@@ -327,11 +333,7 @@ impl<'p> Machine<'p> {
             Stmt::Init(p, kind) => {
                 let a = self.addr(p)?;
                 if let FbKind::User(i) = kind {
-                    let saved = (self.this, self.frame);
-                    (self.this, self.frame) = (a, a);
-                    let r = self.exec(&self.prog.pous[*i].init);
-                    (self.this, self.frame) = saved;
-                    r?;
+                    self.exec_at(a, a, &self.prog.pous[*i].init)?;
                 }
             }
         }
@@ -453,11 +455,8 @@ impl<'p> Machine<'p> {
             let (s, l) = (start as usize, len as usize);
             self.mem[base + s..base + s + l].clone_from_slice(&p.template[s..s + l]);
         }
-        let saved = (self.this, self.frame);
-        (self.this, self.frame) = (base, base);
-        let r = self.exec(&p.temp_init).and_then(|_| self.exec(&p.body));
-        (self.this, self.frame) = saved;
-        r.map(|_| ())
+        self.exec_at(base, base, &p.temp_init)?;
+        self.exec_at(base, base, &p.body).map(|_| ())
     }
 
     /// A function run on cells a harness keeps: everything but the inputs and
@@ -473,11 +472,7 @@ impl<'p> Machine<'p> {
                 self.mem[base + s..base + s + l].clone_from_slice(&p.template[s..s + l]);
             }
         }
-        let saved = (self.this, self.frame);
-        (self.this, self.frame) = (base, base);
-        let r = self.exec(&p.body);
-        (self.this, self.frame) = saved;
-        r.map(|_| ())
+        self.exec_at(base, base, &p.body).map(|_| ())
     }
 
     fn call_fn(&mut self, c: &Call) -> R<Value> {
@@ -488,17 +483,10 @@ impl<'p> Machine<'p> {
         };
         self.enter(c.span)?;
         let frame = self.alloc(&p.template)?;
-        let saved = (self.this, self.frame);
-        (self.this, self.frame) = (this, frame);
-        let r = self.exec(&p.init);
-        (self.this, self.frame) = saved;
-        r?;
+        self.exec_at(this, frame, &p.init)?;
         // Arguments are evaluated where the call is written.
         self.bind(frame, &c.args)?;
-        (self.this, self.frame) = (this, frame);
-        let r = self.exec(&p.body);
-        (self.this, self.frame) = saved;
-        r?;
+        self.exec_at(this, frame, &p.body)?;
         self.outputs(frame, &c.outputs)?;
         // A call with no result and no variables has an empty frame.
         let result = self.mem.get(frame).cloned().unwrap_or(Value::I(0));

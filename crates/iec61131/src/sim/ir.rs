@@ -297,6 +297,26 @@ impl Program {
             .get(&name.to_ascii_uppercase())
             .map(|&i| &self.pous[i])
     }
+    /// Appends the cells of a fresh value of `t`: zero, the first enumerator,
+    /// a structure's or block's defaults.
+    pub fn default_cells(&self, t: &SType, out: &mut Vec<Value>) {
+        match t {
+            SType::Scalar(n, _) => out.push(n.zero()),
+            SType::Enum(i) => out.push(Value::I(self.enums[*i].values.first().map_or(0, |v| v.1))),
+            SType::Pointer(_) | SType::Reference(_) => out.push(Value::I(0)),
+            SType::Array(a) => {
+                let mut one = Vec::new();
+                self.default_cells(&a.elem, &mut one);
+                for _ in 0..a.count() {
+                    out.extend_from_slice(&one);
+                }
+            }
+            SType::Struct(i) => out.extend_from_slice(&self.structs[*i].template),
+            SType::Fb(i) => out.extend_from_slice(&self.pous[*i].template),
+            SType::StdFb(f) => out.extend(f.template()),
+        }
+    }
+
     pub fn size_of(&self, ty: &SType) -> u32 {
         match ty {
             SType::Array(a) => (a.count() as u32).saturating_mul(a.elem_size),

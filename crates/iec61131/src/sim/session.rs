@@ -68,7 +68,7 @@ impl<'p> Session<'p> {
         let mut inouts = Vec::new();
         for v in p.vars.iter().filter(|v| v.kind == VarKind::InOut) {
             let mut cells = Vec::new();
-            default_cells(prog, &v.ty, &mut cells);
+            prog.default_cells(&v.ty, &mut cells);
             let at = machine.alloc_cells(&cells).map_err(|f| fault_text(&f))?;
             machine.mem[base + v.offset as usize] = Value::I(at as i64);
             inouts.push((v.name.to_ascii_uppercase(), at));
@@ -206,22 +206,6 @@ fn member(prog: &Program, t: &SType, name: &str) -> Option<(u32, SType)> {
     }
 }
 
-fn default_cells(prog: &Program, t: &SType, out: &mut Vec<Value>) {
-    match t {
-        SType::Scalar(n, _) => out.push(n.zero()),
-        SType::Enum(i) => out.push(Value::I(prog.enums[*i].values.first().map_or(0, |v| v.1))),
-        SType::Pointer(_) | SType::Reference(_) => out.push(Value::I(0)),
-        SType::Array(a) => {
-            for _ in 0..a.count() {
-                default_cells(prog, &a.elem, out);
-            }
-        }
-        SType::Struct(i) => out.extend_from_slice(&prog.structs[*i].template),
-        SType::Fb(i) => out.extend_from_slice(&prog.pous[*i].template),
-        SType::StdFb(f) => out.extend(f.template()),
-    }
-}
-
 fn type_name(prog: &Program, t: &SType) -> String {
     match t {
         SType::Scalar(Num::Str { wide }, max) => {
@@ -287,7 +271,7 @@ pub fn from_json(prog: &Program, t: &SType, v: &Json, out: &mut Vec<Value>) -> R
                 return Err(bad());
             };
             let start = out.len();
-            default_cells(prog, t, out);
+            prog.default_cells(t, out);
             for (name, fv) in fields {
                 let (off, ft) = member(prog, t, name)
                     .ok_or_else(|| format!("{} has no member `{name}`", type_name(prog, t)))?;

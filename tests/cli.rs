@@ -1,46 +1,12 @@
 //! The `millwright` command line end to end: real binary, real default model,
 //! temporary data directories.
 
+mod common;
+
+use common::*;
+use millwright_models::Manifest;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-use millwright_models::{fetch::model_path, Home, Manifest};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_millwright"))
-}
-
-fn default_model() -> PathBuf {
-    let path = model_path(
-        &Home::from_env().unwrap(),
-        Manifest::builtin().default_model(),
-    );
-    assert!(
-        path.exists(),
-        "run `cargo xtask test`, which fetches {}",
-        path.display()
-    );
-    path
-}
-
-fn run(cmd: &mut Command) -> (i32, String, String) {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = cmd.output().expect("millwright runs");
-    (
-        status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&stdout).into_owned(),
-        String::from_utf8_lossy(&stderr).into_owned(),
-    )
-}
-
-fn in_home(home: &Path) -> Command {
-    let mut c = bin();
-    c.env("MILLWRIGHT_HOME", home);
-    c
-}
+use std::process::Command;
 
 #[test]
 fn generate_json_prints_text_and_timings() {

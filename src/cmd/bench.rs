@@ -30,6 +30,9 @@ pub enum BenchCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Knowledge base: ingest speed beside pdftotext, retrieval quality per chunk size,
+    /// search latency over 100,000 chunks.
+    Docs(super::bench_docs::DocsBenchArgs),
     /// Prompt processing, generation, grammar-constrained generation, and time to first token.
     Engine {
         #[command(flatten)]
@@ -235,6 +238,7 @@ pub fn run(cmd: BenchCmd) -> Result<ExitCode> {
     let (opts, json) = match cmd {
         BenchCmd::St { json } => return bench_st(json),
         BenchCmd::Sim { json } => return bench_sim(json),
+        BenchCmd::Docs(a) => return super::bench_docs::run(a).map(|()| ExitCode::SUCCESS),
         BenchCmd::Engine { engine, json } => (engine, json),
     };
     let (mut engine, info) = opts.start()?;

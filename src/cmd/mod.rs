@@ -1,5 +1,8 @@
+pub mod ask;
 pub mod bench;
+pub mod bench_docs;
 pub mod calc;
+pub mod docs;
 pub mod engine_opts;
 pub mod generate;
 pub mod models;

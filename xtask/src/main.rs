@@ -19,7 +19,8 @@ type Result<T> = std::result::Result<T, String>;
 
 /// Debian packages the build needs: cmake, clang and libclang for llama.cpp and
 /// its bindings; pip fetches the default model from PyPI; xmllint validates
-/// exported PLCopen XML against the official schema in the tests.
+/// exported PLCopen XML against the official schema in the tests; `millwright
+/// bench docs` measures ingest beside poppler's pdftotext.
 const APT_PACKAGES: &[(&str, &str)] = &[
     ("cmake", "cmake"),
     ("clang", "clang"),
@@ -27,6 +28,7 @@ const APT_PACKAGES: &[(&str, &str)] = &[
     ("pkg-config", "pkg-config"),
     ("python3-pip", "python3 -m pip"),
     ("libxml2-utils", "xmllint"),
+    ("poppler-utils", "pdftotext"),
 ];
 
 fn main() -> ExitCode {

@@ -7,6 +7,7 @@
 //! - [`library`]: the verified snippet library and its retrieval.
 //! - [`tool_call`]: the model picks a mechanism model and its arguments; the tool computes.
 
+pub mod ask;
 pub mod eval;
 pub mod io_list;
 pub mod library;

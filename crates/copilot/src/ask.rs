@@ -1,0 +1,292 @@
+//! Answers from the user's documents, with numbered citations to file and page.
+//!
+//! Retrieval decides first whether the documents hold an answer at all: when
+//! the best passage covers too little of the question (see
+//! [`millwright_knowledge::MIN_COVERAGE`]), the answer says so and the model is not asked, so it
+//! cannot guess. Otherwise the passages go after the fixed instructions (the
+//! engine's prefix cache keeps the instructions between questions), and the
+//! answer's `[n]` markers are checked against the passages given.
+
+use millwright_engine::{ChatMessage, Input};
+use millwright_knowledge::index::Filter;
+use millwright_knowledge::{Hit, KnowledgeBase, MIN_COVERAGE};
+use serde::Serialize;
+
+use crate::plc::{request, Completer};
+
+const BASE: &str = include_str!("../../../assets/prompts/ask_base.txt");
+const CHAT_SYSTEM: &str = include_str!("../../../assets/prompts/ask_chat_system.txt");
+const CHAT_USER: &str = include_str!("../../../assets/prompts/ask_chat_user.txt");
+
+/// Characters of one passage given to the model.
+const PASSAGE_CHARS: usize = 1200;
+/// Where a base model's answer starts: a base model continues text, and a
+/// sentence already citing the best passage keeps it on the passages.
+const BASE_LEAD: &str = " According to [1],";
+/// Prose from small models loops without a repetition penalty.
+const PROSE_PENALTY: f32 = 1.3;
+
+#[derive(Debug, Clone)]
+pub struct AskOptions {
+    /// Passages retrieved and given to the model.
+    pub k: usize,
+    pub filter: Filter,
+    pub max_tokens: u32,
+    pub min_coverage: f32,
+}
+
+impl Default for AskOptions {
+    fn default() -> Self {
+        AskOptions {
+            k: 4,
+            filter: Filter::default(),
+            max_tokens: 320,
+            min_coverage: MIN_COVERAGE,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Citation {
+    pub n: usize,
+    pub path: String,
+    pub page: Option<u32>,
+    pub sheet: Option<String>,
+    pub rows: Option<(u32, u32)>,
+    pub heading: String,
+    pub citation: String,
+    pub snippet: String,
+    pub score: f32,
+    /// Whether the answer refers to it.
+    pub cited: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Retrieved {
+    pub path: String,
+    pub page: Option<u32>,
+    pub citation: String,
+    pub score: f32,
+    pub coverage: f32,
+    pub chunk_id: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Answer {
+    pub answer: String,
+    /// False when the documents did not hold an answer and the model was not asked.
+    pub grounded: bool,
+    pub citations: Vec<Citation>,
+    pub retrieved: Vec<Retrieved>,
+    /// `[n]` markers the model wrote that match no passage (removed from the answer).
+    pub invalid_citations: Vec<usize>,
+}
+
+/// Whether the text is mostly Chinese (the reply to an unanswerable question
+/// is given in the question's language).
+fn is_chinese(text: &str) -> bool {
+    let han = text
+        .chars()
+        .filter(|&c| millwright_knowledge::tokenize::is_han(c))
+        .count();
+    han * 3 >= text.chars().filter(|c| c.is_alphanumeric()).count().max(1)
+}
+
+pub fn not_in_documents(question: &str) -> String {
+    if is_chinese(question) {
+        "您的文档中没有找到这个问题的答案。可以换个说法再问，或用 `millwright docs add` 添加相关文档。".into()
+    } else {
+        "Your documents do not contain the answer to this question. Try other words, or add the documents that hold it with `millwright docs add`.".into()
+    }
+}
+
+fn passages(hits: &[Hit]) -> String {
+    hits.iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let text: String = h.text.chars().take(PASSAGE_CHARS).collect();
+            format!("[{}] ({})\n{}", i + 1, h.citation(), text.trim())
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// The prompt for `hits`: the fixed instructions first, then the passages.
+pub fn prompt(is_chat: bool, question: &str, hits: &[Hit]) -> Input {
+    let p = passages(hits);
+    if is_chat {
+        Input::Chat(vec![
+            ChatMessage {
+                role: "system".into(),
+                content: CHAT_SYSTEM.trim().into(),
+            },
+            ChatMessage {
+                role: "user".into(),
+                content: CHAT_USER
+                    .replace("{passages}", &p)
+                    .replace("{question}", question.trim()),
+            },
+        ])
+    } else {
+        Input::Prompt(
+            BASE.replace("{passages}", &p)
+                .replace("{question}", question.trim())
+                .trim_end()
+                .to_owned()
+                + BASE_LEAD,
+        )
+    }
+}
+
+/// Finds `[n]` markers; keeps those within 1..=max, removes the others.
+fn check_citations(answer: &str, max: usize) -> (String, Vec<usize>, Vec<usize>) {
+    let mut out = String::with_capacity(answer.len());
+    let mut used = Vec::new();
+    let mut invalid = Vec::new();
+    let mut rest = answer;
+    while let Some(open) = rest.find('[') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after
+            .find(']')
+            .map(|close| (close, after[..close].trim().parse::<usize>()))
+        {
+            Some((close, Ok(n))) => {
+                if (1..=max).contains(&n) {
+                    out.push_str(&format!("[{n}]"));
+                    if !used.contains(&n) {
+                        used.push(n);
+                    }
+                } else {
+                    invalid.push(n);
+                }
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push('[');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    (out, used, invalid)
+}
+
+/// The passages for a question, and whether they hold an answer.
+pub struct Retrieval {
+    pub question: String,
+    pub hits: Vec<Hit>,
+    /// The best passage covers enough of the question (see [`MIN_COVERAGE`]).
+    pub answerable: bool,
+}
+
+impl Retrieval {
+    fn retrieved(&self) -> Vec<Retrieved> {
+        self.hits
+            .iter()
+            .map(|h| Retrieved {
+                path: h.path.clone(),
+                page: h.page,
+                citation: h.citation(),
+                score: h.score,
+                coverage: h.coverage,
+                chunk_id: h.chunk_id,
+            })
+            .collect()
+    }
+
+    /// The answer when the documents do not hold one; no model is asked.
+    pub fn not_found(&self) -> Answer {
+        Answer {
+            answer: not_in_documents(&self.question),
+            grounded: false,
+            citations: Vec::new(),
+            retrieved: self.retrieved(),
+            invalid_citations: Vec::new(),
+        }
+    }
+}
+
+/// Finds passages and decides whether the documents answer the question.
+pub fn retrieve(
+    kb: &KnowledgeBase,
+    question: &str,
+    opts: &AskOptions,
+) -> Result<Retrieval, String> {
+    if question.trim().is_empty() {
+        return Err("the question is empty".into());
+    }
+    let hits = kb
+        .search(question, &opts.filter, opts.k.max(1))
+        .map_err(|e| e.to_string())?;
+    let best = hits.iter().map(|h| h.coverage).fold(0.0f32, f32::max);
+    Ok(Retrieval {
+        question: question.to_owned(),
+        answerable: !hits.is_empty() && best >= opts.min_coverage,
+        hits,
+    })
+}
+
+/// Asks the model to answer from the retrieved passages (or says the documents
+/// do not hold the answer, without asking it).
+pub fn answer(model: &mut dyn Completer, r: &Retrieval, max_tokens: u32) -> Result<Answer, String> {
+    if !r.answerable {
+        return Ok(r.not_found());
+    }
+    let hits = &r.hits;
+    let input = prompt(model.is_chat(), &r.question, hits);
+    let stop: &[&str] = if model.is_chat() {
+        &[]
+    } else {
+        &["\nQuestion:", "\n\n\n"]
+    };
+    let out = model.complete(&request(input, max_tokens, stop, None, PROSE_PENALTY))?;
+    let raw = if model.is_chat() {
+        out.text.trim().to_owned()
+    } else {
+        format!("{}{}", BASE_LEAD.trim_start(), out.text.trim_end())
+    };
+    let (text, used, invalid) = check_citations(&raw, hits.len());
+    let citations = hits
+        .iter()
+        .enumerate()
+        .map(|(i, h)| Citation {
+            n: i + 1,
+            path: h.path.clone(),
+            page: h.page,
+            sheet: h.sheet.clone(),
+            rows: h.rows,
+            heading: h.heading.clone(),
+            citation: h.citation(),
+            snippet: h.snippet.text.clone(),
+            score: h.score,
+            cited: used.contains(&(i + 1)),
+        })
+        .collect();
+    Ok(Answer {
+        answer: text,
+        grounded: true,
+        citations,
+        retrieved: r.retrieved(),
+        invalid_citations: invalid,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn citations_out_of_range_are_removed_and_reported() {
+        let (a, used, bad) = check_citations("Use 24 V [2]. See [7] and [x].", 3);
+        assert_eq!(a, "Use 24 V [2]. See  and [x].");
+        assert_eq!(used, [2]);
+        assert_eq!(bad, [7]);
+    }
+
+    #[test]
+    fn the_refusal_follows_the_question_language() {
+        assert!(not_in_documents("电机的额定电流是多少？").contains("文档"));
+        assert!(not_in_documents("What is the rated current?").contains("documents"));
+    }
+}

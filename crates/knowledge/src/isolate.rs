@@ -1,0 +1,309 @@
+//! Extraction in a supervised child process, one file at a time.
+//!
+//! Third-party parsers panic, hang or allocate without bound on hostile files;
+//! none of that may stop a batch or touch the index. The worker is this
+//! executable again with [`WORKER_ARG`]; it limits its own address space
+//! (RLIMIT_AS), and the supervisor gives each file a time limit that grows with
+//! its size. A worker that dies or overruns is killed and replaced; the file is
+//! recorded as failed with the reason. A PDF whose first extractor crashed or
+//! hung is tried once more with the second one only.
+
+use std::collections::VecDeque;
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::extract::{self, Extracted, Kind};
+
+/// The hidden argument that turns an executable into an extraction worker.
+pub const WORKER_ARG: &str = "__extract-worker";
+/// Marks the worker's answer lines; anything a library prints is not one.
+const MARK: &str = "@@millwright-extract ";
+const STDERR_TAIL: usize = 20;
+
+/// How to start a worker: a program and its arguments.
+#[derive(Debug, Clone)]
+pub struct WorkerCommand {
+    pub program: PathBuf,
+    pub args: Vec<OsString>,
+}
+
+impl WorkerCommand {
+    /// This executable again, as an extraction worker.
+    pub fn current_exe() -> std::io::Result<Self> {
+        Ok(WorkerCommand {
+            program: std::env::current_exe()?,
+            args: vec![WORKER_ARG.into()],
+        })
+    }
+}
+
+/// Per-file limits.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Time for any file…
+    pub time_base: Duration,
+    /// …plus this much per MiB of file.
+    pub time_per_mib: Duration,
+    /// Address space of the worker.
+    pub memory_mib: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            time_base: Duration::from_secs(60),
+            time_per_mib: Duration::from_secs(5),
+            memory_mib: 2048,
+        }
+    }
+}
+
+impl Limits {
+    pub fn time_for(&self, bytes: u64) -> Duration {
+        self.time_base + self.time_per_mib * (bytes >> 20) as u32
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Request {
+    path: PathBuf,
+    fallback: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+enum Reply {
+    Ok(Extracted),
+    Err(String),
+}
+
+/// The worker's main loop: requests on stdin, answers on stdout.
+pub fn worker_main(memory_mib: u64) -> i32 {
+    let bytes = memory_mib.saturating_mul(1 << 20);
+    if let Err(e) = rlimit::setrlimit(rlimit::Resource::AS, bytes, bytes) {
+        eprintln!("cannot set the memory limit: {e}");
+    }
+    extract::record_panics();
+    let stdin = std::io::stdin();
+    let mut stdout = std::io::stdout();
+    for line in stdin.lock().lines() {
+        let Ok(line) = line else { break };
+        let reply = match serde_json::from_str::<Request>(&line) {
+            Ok(req) => match extract::guarded("the extractor", || {
+                extract::extract_file(&req.path, req.fallback)
+            }) {
+                Ok(Ok(x)) => Reply::Ok(x),
+                Ok(Err(e)) | Err(e) => Reply::Err(e),
+            },
+            Err(e) => Reply::Err(format!("bad request: {e}")),
+        };
+        let json = serde_json::to_string(&reply).unwrap_or_else(|e| {
+            serde_json::to_string(&Reply::Err(format!("cannot encode: {e}"))).unwrap_or_default()
+        });
+        if writeln!(stdout, "\n{MARK}{json}")
+            .and_then(|_| stdout.flush())
+            .is_err()
+        {
+            break;
+        }
+    }
+    0
+}
+
+/// Parses the worker's arguments after [`WORKER_ARG`].
+pub fn worker_memory_arg(args: &[OsString]) -> u64 {
+    args.windows(2)
+        .find(|w| w[0] == "--memory-mib")
+        .and_then(|w| w[1].to_str()?.parse().ok())
+        .unwrap_or(Limits::default().memory_mib)
+}
+
+struct Running {
+    child: Child,
+    stdin: ChildStdin,
+    replies: Receiver<Option<String>>,
+    stderr: Arc<Mutex<VecDeque<String>>>,
+}
+
+/// Why a file could not be extracted by the worker process itself.
+enum Fault {
+    /// The extractor answered with an error (the file is bad, not the process).
+    Answer(String),
+    /// The process died, overran its time, or could not start.
+    Process(String),
+}
+
+/// Runs extractions in a worker process, replacing it when it dies.
+pub struct Extractor {
+    cmd: WorkerCommand,
+    limits: Limits,
+    worker: Option<Running>,
+}
+
+impl Extractor {
+    pub fn new(cmd: WorkerCommand, limits: Limits) -> Self {
+        Extractor {
+            cmd,
+            limits,
+            worker: None,
+        }
+    }
+
+    /// Extracts `path` (of `bytes` bytes); the error is the reason, for the user.
+    pub fn extract(&mut self, path: &Path, bytes: u64) -> Result<Extracted, String> {
+        match self.run(path, false, bytes) {
+            Ok(x) => Ok(x),
+            Err(Fault::Answer(e)) => Err(e),
+            Err(Fault::Process(e)) if Kind::of(path) == Some(Kind::Pdf) => {
+                match self.run(path, true, bytes) {
+                    Ok(mut x) => {
+                        x.notes.insert(0, format!("pdf-extract {e}"));
+                        Ok(x)
+                    }
+                    Err(Fault::Answer(e2) | Fault::Process(e2)) => {
+                        Err(format!("pdf-extract {e}; the fallback extractor: {e2}"))
+                    }
+                }
+            }
+            Err(Fault::Process(e)) => Err(format!("the extractor {e}")),
+        }
+    }
+
+    fn start(&self) -> Result<Running, String> {
+        let mut child = Command::new(&self.cmd.program)
+            .args(&self.cmd.args)
+            .arg("--memory-mib")
+            .arg(self.limits.memory_mib.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("could not start ({}): {e}", self.cmd.program.display()))?;
+        let stdin = child.stdin.take().expect("piped");
+        let stdout = child.stdout.take().expect("piped");
+        let stderr = child.stderr.take().expect("piped");
+        let (tx, replies) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(json) = line.strip_prefix(MARK) {
+                    if tx.send(Some(json.to_owned())).is_err() {
+                        return;
+                    }
+                }
+            }
+            let _ = tx.send(None);
+        });
+        let tail = Arc::new(Mutex::new(VecDeque::new()));
+        let t = tail.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                let mut t = t.lock().unwrap_or_else(|p| p.into_inner());
+                if t.len() == STDERR_TAIL {
+                    t.pop_front();
+                }
+                t.push_back(line);
+            }
+        });
+        Ok(Running {
+            child,
+            stdin,
+            replies,
+            stderr: tail,
+        })
+    }
+
+    fn run(&mut self, path: &Path, fallback: bool, bytes: u64) -> Result<Extracted, Fault> {
+        if self.worker.is_none() {
+            self.worker = Some(self.start().map_err(Fault::Process)?);
+        }
+        let w = self.worker.as_mut().expect("just started");
+        let req = serde_json::to_string(&Request {
+            path: path.to_owned(),
+            fallback,
+        })
+        .map_err(|e| Fault::Process(e.to_string()))?;
+        let limit = self.limits.time_for(bytes);
+        let sent = writeln!(w.stdin, "{req}").and_then(|_| w.stdin.flush());
+        let got = match sent {
+            Ok(()) => w.replies.recv_timeout(limit),
+            Err(_) => Err(RecvTimeoutError::Disconnected),
+        };
+        match got {
+            Ok(Some(json)) => match serde_json::from_str::<Reply>(&json) {
+                Ok(Reply::Ok(x)) => Ok(x),
+                Ok(Reply::Err(e)) => Err(Fault::Answer(e)),
+                Err(e) => Err(Fault::Process(format!("answered nonsense: {e}"))),
+            },
+            Err(RecvTimeoutError::Timeout) => {
+                self.kill();
+                Err(Fault::Process(format!(
+                    "did not finish within {} s (the file may be malformed; the limit grows with file size)",
+                    limit.as_secs()
+                )))
+            }
+            Ok(None) | Err(RecvTimeoutError::Disconnected) => Err(Fault::Process(self.died())),
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut w) = self.worker.take() {
+            let _ = w.child.kill();
+            let _ = w.child.wait();
+        }
+    }
+
+    /// Reaps a dead worker and says how it died.
+    fn died(&mut self) -> String {
+        let Some(mut w) = self.worker.take() else {
+            return "stopped".into();
+        };
+        let status = w.child.wait().ok();
+        // Give the stderr thread a moment to read the last lines.
+        std::thread::sleep(Duration::from_millis(50));
+        let tail: Vec<String> = w
+            .stderr
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned()
+            .collect();
+        let tail = tail.join(" / ");
+        if tail.contains("memory allocation of") {
+            return format!(
+                "ran out of memory (limit {} MiB): {tail}",
+                self.limits.memory_mib
+            );
+        }
+        let how = match status {
+            Some(s) => {
+                use std::os::unix::process::ExitStatusExt;
+                match s.signal() {
+                    Some(11) => "crashed (segmentation fault — often a stack overflow on deeply nested content)".to_owned(),
+                    Some(6) => "aborted".to_owned(),
+                    Some(sig) => format!("was killed by signal {sig}"),
+                    None => format!("exited with status {}", s.code().unwrap_or(-1)),
+                }
+            }
+            None => "died".to_owned(),
+        };
+        if tail.is_empty() {
+            how
+        } else {
+            format!("{how}: {tail}")
+        }
+    }
+}
+
+impl Drop for Extractor {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

@@ -1,0 +1,191 @@
+//! `millwright docs …` and `millwright ask` end to end: the real binary, its
+//! extraction worker, SQLite, tantivy, the shared OSCAT manual and the default model.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn oscat() -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/oscat");
+    assert!(p.exists(), "the shared corpus is missing: {}", p.display());
+    p
+}
+
+fn json(out: &str) -> serde_json::Value {
+    serde_json::from_str(out).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+#[test]
+fn add_search_list_and_status_speak_json() {
+    let home = tempfile::tempdir().unwrap();
+    let docs = tempfile::tempdir().unwrap();
+    std::fs::write(
+        docs.path().join("pumps.md"),
+        "# Pumps\n\n## Dry running\n\nPump P-101 stops after 10 s without flow.\n",
+    )
+    .unwrap();
+    std::fs::write(docs.path().join("说明.txt"), "变频器的加速时间为五秒。").unwrap();
+    let (code, out, err) = run(in_home(home.path())
+        .args(["docs", "add", "--json", "-c", "plant"])
+        .arg(docs.path()));
+    assert_eq!(code, 0, "{err}");
+    let r = json(&out);
+    assert_eq!(r["added"], 2);
+
+    let (code, out, _) =
+        run(in_home(home.path()).args(["docs", "search", "--json", "-k", "3", "dry running pump"]));
+    assert_eq!(code, 0);
+    let v = json(&out);
+    let first = &v["results"][0];
+    assert!(first["path"].as_str().unwrap().ends_with("pumps.md"));
+    assert!(first["snippet"].as_str().unwrap().contains("P-101"));
+    assert!(first["score"].as_f64().unwrap() > 0.0);
+    assert!(first["chunk_id"].as_i64().is_some());
+    assert!(first.get("page").is_some());
+    assert_eq!(first["heading"], "Pumps › Dry running");
+
+    let (_, out, _) = run(in_home(home.path()).args(["docs", "search", "--json", "加速时间"]));
+    assert!(json(&out)["results"][0]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("说明.txt"));
+
+    let (code, out, _) = run(in_home(home.path()).args(["docs", "status", "--json"]));
+    assert_eq!(code, 0);
+    let s = json(&out);
+    assert_eq!(
+        (s["indexed"].as_u64(), s["consistent"].as_bool()),
+        (Some(2), Some(true))
+    );
+
+    let (_, out, _) = run(in_home(home.path()).args(["docs", "list", "--json"]));
+    assert_eq!(json(&out)["documents"].as_array().unwrap().len(), 2);
+
+    let (code, _, err) = run(in_home(home.path()).args(["docs", "search", "x", "--kind", "exe"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("--kind \"exe\""), "{err}");
+}
+
+/// Kills `docs add` once its first batch is committed, then adds again: the
+/// second run resumes and the knowledge base ends consistent and complete.
+#[test]
+fn killing_docs_add_midway_then_adding_again_ends_consistent() {
+    const FILES: usize = 900;
+    let home = tempfile::tempdir().unwrap();
+    let docs = tempfile::tempdir().unwrap();
+    for i in 0..FILES {
+        std::fs::write(
+            docs.path().join(format!("note{i:04}.txt")),
+            format!("Maintenance note {i}: inspect valve tag{i}x and record the reading."),
+        )
+        .unwrap();
+    }
+    let mut child = in_home(home.path())
+        .args(["docs", "add"])
+        .arg(docs.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let db = home.path().join("knowledge/state.sqlite");
+    let started = Instant::now();
+    let indexed_at_kill = loop {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no commit seen"
+        );
+        if db.exists() {
+            if let Ok(c) = rusqlite::Connection::open(&db) {
+                let n: i64 = c
+                    .query_row(
+                        "SELECT COUNT(*) FROM documents WHERE status = 'indexed'",
+                        [],
+                        |r| r.get(0),
+                    )
+                    .unwrap_or(0);
+                if n > 0 {
+                    child.kill().unwrap();
+                    break n;
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    child.wait().unwrap();
+    assert!(
+        (indexed_at_kill as usize) < FILES,
+        "killed after the end ({indexed_at_kill})"
+    );
+
+    let (code, out, err) = run(in_home(home.path()).args(["docs", "status", "--json"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(json(&out)["consistent"], true, "{out}");
+
+    let (code, out, err) = run(in_home(home.path())
+        .args(["docs", "add", "--json"])
+        .arg(docs.path()));
+    assert_eq!(code, 0, "{err}");
+    let r = json(&out);
+    assert_eq!(
+        r["added"].as_u64().unwrap() + r["unchanged"].as_u64().unwrap(),
+        FILES as u64,
+        "{r}"
+    );
+    let (_, out, _) = run(in_home(home.path()).args(["docs", "status", "--json"]));
+    let s = json(&out);
+    assert_eq!(s["indexed"], FILES as u64, "{s}");
+    assert_eq!(s["index_chunks"], FILES as u64, "{s}");
+    assert_eq!(s["consistent"], true);
+    for i in [0, FILES / 2, FILES - 1] {
+        let (_, out, _) =
+            run(in_home(home.path()).args(["docs", "search", "--json", &format!("tag{i}x")]));
+        let v = json(&out);
+        let results = v["results"].as_array().unwrap();
+        assert_eq!(results.len(), 1, "tag{i}x: {v}");
+        assert!(results[0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("note{i:04}.txt")));
+    }
+}
+
+#[test]
+fn ask_cites_the_manual_page_or_says_the_documents_do_not_answer() {
+    let home = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(in_home(home.path())
+        .args(["docs", "add", "-c", "oscat"])
+        .arg(oscat()));
+    assert_eq!(code, 0, "{err}");
+
+    let (code, out, err) = run(in_home(home.path())
+        .args(["ask", "--json", "--model"])
+        .arg(default_model())
+        .arg("Was berechnet die Funktion MINUTE_TO_TIME aus dem Eingangswert in Minuten?"));
+    assert_eq!(code, 0, "{err}");
+    let a = json(&out);
+    assert_eq!(a["grounded"], true, "{a}");
+    assert!(!a["answer"].as_str().unwrap().trim().is_empty());
+    let c = &a["citations"][0];
+    assert_eq!(c["n"], 1);
+    assert_eq!(c["page"], 101, "MINUTE_TO_TIME is on page 101: {a}");
+    assert!(c["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("oscat_basic_272_de.pdf"));
+    assert!(c["snippet"].as_str().unwrap().contains("MINUTE_TO_TIME"));
+    assert!(!a["retrieved"].as_array().unwrap().is_empty());
+
+    let (code, out, err) = run(in_home(home.path())
+        .args(["ask", "--json", "--model"])
+        .arg(default_model())
+        .arg("What is the torque constant of the Siemens 1FK7 servo motor?"));
+    assert_eq!(code, 0, "{err}");
+    let a = json(&out);
+    assert_eq!(a["grounded"], false, "{a}");
+    assert!(a["answer"].as_str().unwrap().contains("do not contain"));
+    assert!(a["citations"].as_array().unwrap().is_empty());
+}

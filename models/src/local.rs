@@ -88,6 +88,8 @@ pub struct Settings {
     pub threads: Option<u32>,
     /// Context window in tokens (default: the model's, capped at 8192).
     pub context_size: Option<u32>,
+    /// The desktop app's language: `en` or `zh` (default: the system's).
+    pub language: Option<String>,
 }
 
 impl Settings {
@@ -105,6 +107,20 @@ impl Settings {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
             Err(e) => bail!("cannot read settings file {}: {e}", path.display()),
         }
+    }
+
+    /// Writes the settings file atomically (a crash leaves the old one whole).
+    pub fn save(&self, home: &Home) -> Result<()> {
+        let path = home.settings_file();
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+        }
+        let tmp = path.with_extension("json.tmp");
+        let text = serde_json::to_string_pretty(self)?;
+        std::fs::write(&tmp, text)
+            .and_then(|_| std::fs::rename(&tmp, &path))
+            .map_err(|e| anyhow::anyhow!("cannot write settings file {}: {e}", path.display()))
     }
 }
 

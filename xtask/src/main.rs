@@ -20,7 +20,9 @@ type Result<T> = std::result::Result<T, String>;
 /// Debian packages the build needs: cmake, clang and libclang for llama.cpp and
 /// its bindings; pip fetches the default model from PyPI; xmllint validates
 /// exported PLCopen XML against the official schema in the tests; `millwright
-/// bench docs` measures ingest beside poppler's pdftotext.
+/// bench docs` measures ingest beside poppler's pdftotext; the desktop app
+/// (Tauri 2) builds against WebKitGTK 4.1 and its end-to-end test drives it
+/// with WebKitWebDriver under Xvfb; npm builds the UI.
 const APT_PACKAGES: &[(&str, &str)] = &[
     ("cmake", "cmake"),
     ("clang", "clang"),
@@ -29,7 +31,18 @@ const APT_PACKAGES: &[(&str, &str)] = &[
     ("python3-pip", "python3 -m pip"),
     ("libxml2-utils", "xmllint"),
     ("poppler-utils", "pdftotext"),
+    ("libwebkit2gtk-4.1-dev", "WebKitGTK, the app's webview"),
+    ("libxdo-dev", "libxdo"),
+    ("libssl-dev", "OpenSSL headers"),
+    ("libayatana-appindicator3-dev", "tray support"),
+    ("librsvg2-dev", "SVG icons"),
+    ("webkit2gtk-driver", "WebKitWebDriver"),
+    ("xvfb", "Xvfb"),
+    ("npm", "npm"),
 ];
+
+/// The WebDriver server the end-to-end test talks to, pinned to Tauri 2's.
+const TAURI_DRIVER_VERSION: &str = "2.1.0";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -121,6 +134,14 @@ fn installed(package: &str) -> bool {
         .unwrap_or(false)
 }
 
+fn have_command(name: &str) -> bool {
+    Command::new(name)
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
 fn have_pip() -> bool {
     Command::new("python3")
         .args(["-m", "pip", "--version"])
@@ -135,6 +156,8 @@ fn install_system_packages() -> Result<()> {
         .filter(|(pkg, _)| match *pkg {
             // Any working pip will do (a pyenv Python brings its own).
             "python3-pip" => !have_pip(),
+            // Any working npm will do (Node may come from elsewhere than Debian).
+            "npm" => !have_command("npm"),
             _ => !installed(pkg),
         })
         .map(|(pkg, _)| *pkg)
@@ -162,6 +185,7 @@ fn install_system_packages() -> Result<()> {
 fn setup() -> Result<Paths> {
     let paths = setup_paths();
     install_system_packages()?;
+    build_ui(&paths)?;
     build_release(&paths)?;
     step(Command::new(paths.millwright()).args(["models", "fetch"]))?;
     Ok(paths)
@@ -191,6 +215,48 @@ pub fn build_release(paths: &Paths) -> Result<()> {
     cargo(paths, &["build", "--release", "--workspace", "--bins"])
 }
 
+/// The desktop app's web UI into `ui/dist`, which the Tauri crate embeds (it
+/// must exist before `src-tauri` compiles). `npm ci` installs exactly the
+/// versions in `ui/package-lock.json`.
+fn build_ui(paths: &Paths) -> Result<()> {
+    let ui = paths.root.join("ui");
+    if !ui.join("node_modules").is_dir() {
+        step(
+            Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund"])
+                .current_dir(&ui),
+        )?;
+    }
+    step(Command::new("npm").args(["run", "build"]).current_dir(&ui))
+}
+
+/// tauri-driver for the end-to-end test, into cargo's bin directory.
+fn install_tauri_driver(paths: &Paths) -> Result<bool> {
+    if have_command("tauri-driver") || cargo_bin("tauri-driver").is_file() {
+        return Ok(true);
+    }
+    cargo(
+        paths,
+        &[
+            "install",
+            "tauri-driver",
+            "--version",
+            TAURI_DRIVER_VERSION,
+            "--locked",
+        ],
+    )?;
+    Ok(cargo_bin("tauri-driver").is_file())
+}
+
+fn cargo_bin(name: &str) -> PathBuf {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_default()
+        .join("bin")
+        .join(name)
+}
+
 /// The PLC generation evaluation on the default model, or on `--model PATH`
 /// and any other `millwright plc eval` arguments.
 fn eval_plc(args: &[String]) -> Result<()> {
@@ -202,24 +268,37 @@ fn eval_plc(args: &[String]) -> Result<()> {
     )
 }
 
+/// The main job: the desktop app on the default model (or, with arguments,
+/// any `millwright` command).
 fn run(args: &[String]) -> Result<()> {
     let paths = setup()?;
-    let mut cmd = Command::new(paths.millwright());
-    if args.is_empty() {
-        cmd.args([
-            "generate",
-            "--max-tokens",
-            "64",
-            "The three checks every PLC program needs before commissioning are",
-        ]);
-    } else {
-        cmd.args(args);
+    if !args.is_empty() {
+        return step(Command::new(paths.millwright()).args(args));
     }
-    step(&mut cmd)
+    let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|d| !d.is_empty()));
+    if !has_display {
+        return Err(
+            "no display: the desktop app needs a graphical session (DISPLAY or WAYLAND_DISPLAY); \
+             on a headless machine use `xvfb-run cargo xtask run`, or run a command, e.g. \
+             `cargo xtask run -- ask \"…\"`"
+                .into(),
+        );
+    }
+    step(&mut Command::new(
+        paths.release().join("millwright-desktop"),
+    ))
 }
 
 fn test() -> Result<()> {
     let paths = setup()?;
+    // The end-to-end test needs the driver, WebKit's WebDriver and Xvfb (the
+    // last two come with the system packages above).
+    let e2e = install_tauri_driver(&paths)?
+        && ["/usr/bin/WebKitWebDriver", "/usr/bin/Xvfb"]
+            .iter()
+            .all(|p| Path::new(p).is_file());
     cargo(&paths, &["fmt", "--all", "--check"])?;
     cargo(
         &paths,
@@ -233,18 +312,31 @@ fn test() -> Result<()> {
             "warnings",
         ],
     )?;
-    test_with_summary(&paths)
+    let ui = paths.root.join("ui");
+    step(Command::new("npm").args(["test"]).current_dir(&ui))?;
+    test_with_summary(&paths, e2e)
 }
 
 /// Runs every test, echoing cargo's output, and ends with one total line
 /// (`tests: N passed, N failed`) so the last word is not a doc-test run of zero.
-fn test_with_summary(paths: &Paths) -> Result<()> {
+fn test_with_summary(paths: &Paths, e2e: bool) -> Result<()> {
     use std::io::{BufRead, BufReader};
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut child = Command::new(cargo)
-        .args(["test", "--release", "--workspace", "--no-fail-fast"])
+    let mut cmd = Command::new(cargo);
+    cmd.args(["test", "--release", "--workspace", "--no-fail-fast"])
         .current_dir(&paths.root)
-        .env("CARGO_TARGET_DIR", &paths.target)
+        .env("CARGO_TARGET_DIR", &paths.target);
+    if e2e {
+        // The end-to-end test must run, not skip; tauri-driver is in cargo's bin.
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let mut dirs: Vec<PathBuf> = std::env::split_paths(&path).collect();
+        dirs.push(cargo_bin(""));
+        cmd.env("MILLWRIGHT_E2E", "1").env(
+            "PATH",
+            std::env::join_paths(dirs).map_err(|e| e.to_string())?,
+        );
+    }
+    let mut child = cmd
         .stdout(std::process::Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot run cargo test: {e}"))?;

@@ -230,17 +230,37 @@ pub fn retrieve(
 /// Asks the model to answer from the retrieved passages (or says the documents
 /// do not hold the answer, without asking it).
 pub fn answer(model: &mut dyn Completer, r: &Retrieval, max_tokens: u32) -> Result<Answer, String> {
+    answer_streaming(model, r, max_tokens, &mut |_| {})
+}
+
+/// [`answer`], handing the answer's text to `on_text` as it is generated (the
+/// final [`Answer`] has citations checked; the stream is the raw text).
+pub fn answer_streaming(
+    model: &mut dyn Completer,
+    r: &Retrieval,
+    max_tokens: u32,
+    on_text: &mut dyn FnMut(&str),
+) -> Result<Answer, String> {
     if !r.answerable {
-        return Ok(r.not_found());
+        let a = r.not_found();
+        on_text(&a.answer);
+        return Ok(a);
     }
     let hits = &r.hits;
     let input = prompt(model.is_chat(), &r.question, hits);
     let stop: &[&str] = if model.is_chat() {
         &[]
     } else {
-        &["\nQuestion:", "\n\n\n"]
+        // A base model that starts a line with `[` is writing another passage.
+        &["\nQuestion:", "\n\n\n", "\n["]
     };
-    let out = model.complete(&request(input, max_tokens, stop, None, PROSE_PENALTY))?;
+    if !model.is_chat() {
+        on_text(BASE_LEAD.trim_start());
+    }
+    let out = model.complete_streaming(
+        &request(input, max_tokens, stop, None, PROSE_PENALTY),
+        on_text,
+    )?;
     let raw = if model.is_chat() {
         out.text.trim().to_owned()
     } else {

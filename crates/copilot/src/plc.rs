@@ -28,6 +28,17 @@ pub trait Completer {
     /// Whether the model takes chat messages (has a chat template).
     fn is_chat(&self) -> bool;
     fn complete(&mut self, request: &GenerateRequest) -> Result<Completion, String>;
+    /// Like `complete`, handing each piece of text to `on_text` as it comes
+    /// (a model that cannot stream hands over the whole text at the end).
+    fn complete_streaming(
+        &mut self,
+        request: &GenerateRequest,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<Completion, String> {
+        let c = self.complete(request)?;
+        on_text(&c.text);
+        Ok(c)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -48,9 +59,16 @@ impl Completer for EngineCompleter<'_> {
         self.is_chat
     }
     fn complete(&mut self, request: &GenerateRequest) -> Result<Completion, String> {
+        self.complete_streaming(request, &mut |_| {})
+    }
+    fn complete_streaming(
+        &mut self,
+        request: &GenerateRequest,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<Completion, String> {
         let g = self
             .engine
-            .generate(request, |_| {})
+            .generate(request, on_text)
             .map_err(|e| e.to_string())?;
         Ok(Completion {
             text: g.text,

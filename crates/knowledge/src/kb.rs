@@ -630,13 +630,26 @@ impl KnowledgeBase {
         })
     }
 
+    /// One chunk with its document's path (for a source viewer).
+    pub fn chunk(&self, id: i64) -> Result<Option<crate::store::ChunkRow>, Error> {
+        self.store.chunk(id)
+    }
+
     /// The best `k` chunks for `query`, with snippets and citations.
     pub fn search(&self, query: &str, filter: &Filter, k: usize) -> Result<Vec<Hit>, Error> {
         if query.trim().is_empty() {
             return Err(Error::Input("the search query is empty".into()));
         }
+        // Another handle (or process) may have committed since this one last looked.
+        self.index.reload()?;
         let terms = snippet::query_terms(query);
-        let term_list: Vec<String> = terms.iter().cloned().collect();
+        // Coverage weighs content words only: in a small collection an absent
+        // "when" or "welche" would otherwise outweigh every word that matched.
+        let term_list: Vec<String> = terms
+            .iter()
+            .filter(|t| !crate::coverage::is_stop_word(t))
+            .cloned()
+            .collect();
         let idf = self.index.idf(&term_list);
         let total_idf: f32 = idf.iter().sum::<f32>().max(f32::MIN_POSITIVE);
         let mut out = Vec::new();

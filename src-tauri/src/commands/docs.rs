@@ -1,0 +1,218 @@
+//! The knowledge base: add folders with live progress, list, status, search.
+
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+
+use millwright_knowledge::index::Filter;
+use millwright_knowledge::{AddReport, Hit, KbStatus, Progress};
+use serde::Serialize;
+use tauri::ipc::Channel;
+use tauri::State;
+
+use super::blocking;
+use crate::AppState;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DocView {
+    pub collection: String,
+    pub path: String,
+    pub kind: String,
+    pub size: u64,
+    pub status: String,
+    pub error: Option<String>,
+    pub notes: Vec<String>,
+    pub pages: Option<u32>,
+    pub chunks: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HitView {
+    pub chunk_id: i64,
+    pub path: String,
+    pub page: Option<u32>,
+    pub citation: String,
+    pub snippet: String,
+    pub highlights: Vec<(usize, usize)>,
+    pub score: f32,
+}
+
+impl From<&Hit> for HitView {
+    fn from(h: &Hit) -> Self {
+        HitView {
+            chunk_id: h.chunk_id,
+            path: h.path.clone(),
+            page: h.page,
+            citation: h.citation(),
+            snippet: h.snippet.text.clone(),
+            highlights: h.snippet.highlights.clone(),
+            score: h.score,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChunkView {
+    pub path: String,
+    pub page: Option<u32>,
+    pub citation: String,
+    pub heading: String,
+    pub text: String,
+}
+
+fn collection_name(c: Option<String>) -> Result<String, String> {
+    let c = c.unwrap_or_else(|| "default".into());
+    let c = c.trim().to_owned();
+    if c.is_empty() || c.len() > 100 {
+        return Err("a collection name must have 1 to 100 characters".into());
+    }
+    Ok(c)
+}
+
+/// Adds files and folders; `on_progress` gets an event after every file.
+#[tauri::command]
+pub async fn docs_add(
+    state: State<'_, AppState>,
+    paths: Vec<String>,
+    collection: Option<String>,
+    on_progress: Channel<Progress>,
+) -> Result<AddReport, String> {
+    let s = state.0.clone();
+    let collection = collection_name(collection)?;
+    if paths.is_empty() {
+        return Err("choose at least one file or folder".into());
+    }
+    let paths: Vec<PathBuf> = paths.into_iter().map(PathBuf::from).collect();
+    if let Some(p) = paths.iter().find(|p| !p.is_absolute()) {
+        return Err(format!("{}: the path must be absolute", p.display()));
+    }
+    if s.indexing.swap(true, Ordering::SeqCst) {
+        return Err("documents are being indexed already; wait for that to finish".into());
+    }
+    let flag = s.clone();
+    let result = blocking(move || add_blocking(&s, &paths, &collection, &on_progress)).await;
+    flag.indexing.store(false, Ordering::SeqCst);
+    result
+}
+
+/// Indexes `paths`, sending progress after every file.
+pub fn add_blocking(
+    s: &crate::Shared,
+    paths: &[PathBuf],
+    collection: &str,
+    on_progress: &Channel<Progress>,
+) -> Result<AddReport, String> {
+    let mut kb = s.open_kb()?;
+    kb.add(paths, collection, &mut |p| {
+        let _ = on_progress.send(p.clone());
+    })
+    .map_err(|e| e.to_string())
+}
+
+#[tauri::command]
+pub async fn docs_list(
+    state: State<'_, AppState>,
+    collection: Option<String>,
+) -> Result<Vec<DocView>, String> {
+    let s = state.0.clone();
+    blocking(move || {
+        s.with_reader(|kb| {
+            let docs = kb
+                .documents(collection.as_deref())
+                .map_err(|e| e.to_string())?;
+            Ok(docs
+                .into_iter()
+                .map(|d| DocView {
+                    collection: d.collection,
+                    path: d.path,
+                    kind: d.kind,
+                    size: d.size,
+                    status: d.status.name().to_owned(),
+                    error: d.error,
+                    notes: d.notes,
+                    pages: d.pages,
+                    chunks: d.chunks,
+                })
+                .collect())
+        })
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn docs_status(state: State<'_, AppState>) -> Result<KbStatus, String> {
+    let s = state.0.clone();
+    blocking(move || s.with_reader(|kb| kb.status().map_err(|e| e.to_string()))).await
+}
+
+#[tauri::command]
+pub async fn docs_search(
+    state: State<'_, AppState>,
+    query: String,
+    k: Option<usize>,
+    collection: Option<String>,
+) -> Result<Vec<HitView>, String> {
+    let s = state.0.clone();
+    let k = k.unwrap_or(10).clamp(1, 100);
+    blocking(move || {
+        s.with_reader(|kb| {
+            let filter = Filter {
+                collection,
+                ..Filter::default()
+            };
+            let hits = kb.search(&query, &filter, k).map_err(|e| e.to_string())?;
+            Ok(hits.iter().map(HitView::from).collect())
+        })
+    })
+    .await
+}
+
+/// One chunk's whole text, for the source viewer a citation opens.
+#[tauri::command]
+pub async fn docs_chunk(state: State<'_, AppState>, chunk_id: i64) -> Result<ChunkView, String> {
+    let s = state.0.clone();
+    blocking(move || {
+        s.with_reader(|kb| {
+            let c = kb
+                .chunk(chunk_id)
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| {
+                    format!("passage {chunk_id} is no longer in the knowledge base; search again")
+                })?;
+            let name = std::path::Path::new(&c.path)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let citation = match c.page {
+                Some(p) => format!("{name}, p. {p}"),
+                None => name,
+            };
+            Ok(ChunkView {
+                path: c.path,
+                page: c.page,
+                citation,
+                heading: c.heading,
+                text: c.text,
+            })
+        })
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn docs_remove(
+    state: State<'_, AppState>,
+    paths: Vec<String>,
+    collection: Option<String>,
+) -> Result<u64, String> {
+    let s = state.0.clone();
+    if s.indexing.load(Ordering::SeqCst) {
+        return Err("documents are being indexed; remove them when that has finished".into());
+    }
+    blocking(move || {
+        let mut kb = s.open_kb()?;
+        let paths: Vec<PathBuf> = paths.into_iter().map(PathBuf::from).collect();
+        kb.remove(&paths, collection.as_deref())
+            .map_err(|e| e.to_string())
+    })
+    .await
+}

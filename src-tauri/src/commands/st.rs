@@ -1,0 +1,65 @@
+//! Structured Text in the editor: live diagnostics, formatting, test vectors.
+
+use millwright_iec61131::diagnostics::LineIndex;
+use millwright_iec61131::render::{locate, Located};
+use millwright_iec61131::sim::{self, vectors, Vectors};
+
+/// Most code the editor sends at once (the checker is linear; this bounds a paste).
+const MAX_CODE: usize = 8 << 20;
+
+fn bounded(code: &str) -> Result<(), String> {
+    if code.len() > MAX_CODE {
+        return Err(format!("the code is larger than {} MiB", MAX_CODE >> 20));
+    }
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn st_check(code: String) -> Result<Vec<Located>, String> {
+    bounded(&code)?;
+    super::blocking(move || {
+        let parsed = millwright_iec61131::check_text(&code);
+        Ok(locate(&code, &parsed.diagnostics))
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn st_format(code: String) -> Result<String, String> {
+    bounded(&code)?;
+    super::blocking(move || {
+        millwright_iec61131::format::format(&code).map_err(|diags| {
+            let first = locate(&code, &diags[..1.min(diags.len())]);
+            match first.first() {
+                Some(d) => format!(
+                    "the code does not parse (line {}: {}); fix it before formatting",
+                    d.line, d.message
+                ),
+                None => "the code does not parse; fix it before formatting".into(),
+            }
+        })
+    })
+    .await
+}
+
+/// Runs test vectors (the simulator's JSON format) against the code.
+#[tauri::command]
+pub async fn st_test(code: String, vectors_json: String) -> Result<vectors::Report, String> {
+    bounded(&code)?;
+    super::blocking(move || {
+        let v = Vectors::from_json(&vectors_json).map_err(|e| format!("test vectors: {e}"))?;
+        let prog = sim::load(&[code.as_str()]).map_err(|sim::LoadError(files)| {
+            let errors = files[0]
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == millwright_iec61131::Severity::Error)
+                .count();
+            format!("the code has {errors} error(s); fix them before running tests")
+        })?;
+        let index = LineIndex::new(&code);
+        let locate = |s: millwright_iec61131::token::Span| index.line_col(s.start as usize);
+        vectors::run(&prog, &v, &locate)
+            .map_err(|problems| format!("test vectors: {}", problems.join("; ")))
+    })
+    .await
+}

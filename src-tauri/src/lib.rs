@@ -1,0 +1,70 @@
+//! The desktop app's shell. Commands are thin: each calls the library
+//! functions the command line uses (`commands/`), so no behaviour exists only
+//! in the app. Long work runs on blocking threads and reports through
+//! `tauri::ipc::Channel`s; the UI thread never waits on a model or a parser.
+
+mod command_names;
+pub mod commands;
+pub mod state;
+
+use std::path::PathBuf;
+
+pub use command_names::COMMANDS;
+pub use state::{AppState, Shared};
+
+/// The hidden argument that makes this executable an engine worker (the same
+/// as the command line's).
+pub const ENGINE_WORKER_ARG: &str = "__engine-worker";
+
+/// Runs a worker when this process was started as one; `None` otherwise.
+pub fn run_worker_if_asked() -> Option<i32> {
+    let first = std::env::args_os().nth(1)?;
+    if first == ENGINE_WORKER_ARG {
+        return Some(millwright_engine::worker::main());
+    }
+    if first == millwright_knowledge::isolate::WORKER_ARG {
+        let args: Vec<std::ffi::OsString> = std::env::args_os().skip(2).collect();
+        let mib = millwright_knowledge::isolate::worker_memory_arg(&args);
+        return Some(millwright_knowledge::isolate::worker_main(mib));
+    }
+    None
+}
+
+/// Registers the app's state, plugins and commands on `builder` (the real
+/// runtime, or the mock one in tests).
+pub fn build<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> tauri::Builder<R> {
+    builder
+        .plugin(tauri_plugin_dialog::init())
+        .manage(state)
+        .invoke_handler(tauri::generate_handler![
+            commands::app::app_info,
+            commands::app::settings_get,
+            commands::app::settings_set,
+            commands::docs::docs_add,
+            commands::docs::docs_list,
+            commands::docs::docs_status,
+            commands::docs::docs_search,
+            commands::docs::docs_chunk,
+            commands::docs::docs_remove,
+            commands::ask::ask,
+            commands::ask::cancel,
+            commands::st::st_check,
+            commands::st::st_format,
+            commands::st::st_test,
+            commands::files::save_text,
+            commands::chats::chats_list,
+            commands::chats::chat_save,
+            commands::chats::chat_load,
+        ])
+}
+
+/// Starts the app on the data directory (`MILLWRIGHT_HOME` or the platform's).
+pub fn run() -> anyhow::Result<()> {
+    let home = millwright_models::Home::from_env()?;
+    let exe: PathBuf = std::env::current_exe()?;
+    let started = std::time::Instant::now();
+    let state = AppState::new(home, exe, started);
+    build(tauri::Builder::default(), state)
+        .run(tauri::generate_context!())
+        .map_err(|e| anyhow::anyhow!("the window could not start: {e}"))
+}

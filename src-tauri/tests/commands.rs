@@ -1,0 +1,346 @@
+//! The app's commands through Tauri's mock runtime with the app's real
+//! configuration and capabilities, and the long-running ones with the real
+//! extraction worker and default model.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use millwright_desktop::commands::ask::{ask_blocking, AskEvent};
+use millwright_desktop::commands::docs::add_blocking;
+use millwright_desktop::{AppState, COMMANDS};
+use serde_json::{json, Value};
+use tauri::ipc::{CallbackFn, Channel, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::WebviewWindowBuilder;
+
+fn desktop_exe() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_millwright-desktop"))
+}
+
+fn state(home: &Path) -> AppState {
+    AppState::new(
+        millwright_models::Home::at(home),
+        desktop_exe(),
+        Instant::now(),
+    )
+}
+
+/// The app with its real tauri.conf.json and capabilities, on the mock runtime.
+fn app(
+    home: &Path,
+) -> (
+    tauri::App<tauri::test::MockRuntime>,
+    tauri::WebviewWindow<tauri::test::MockRuntime>,
+) {
+    let app = millwright_desktop::build(mock_builder(), state(home))
+        .build(tauri::generate_context!())
+        .expect("app builds");
+    let w = WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .expect("main window");
+    (app, w)
+}
+
+fn invoke(
+    w: &tauri::WebviewWindow<tauri::test::MockRuntime>,
+    cmd: &str,
+    args: Value,
+) -> Result<Value, Value> {
+    get_ipc_response(
+        w,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|b| b.deserialize::<Value>().unwrap())
+}
+
+#[test]
+fn every_command_is_registered_and_allowed_by_the_capability() {
+    let caps: Value = serde_json::from_str(include_str!("../capabilities/default.json")).unwrap();
+    let perms: Vec<&str> = caps["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p.as_str())
+        .collect();
+    let home = tempfile::tempdir().unwrap();
+    let (_app, w) = app(home.path());
+    for cmd in COMMANDS {
+        let perm = format!("allow-{}", cmd.replace('_', "-"));
+        assert!(
+            perms.contains(&perm.as_str()),
+            "capabilities/default.json lacks {perm}"
+        );
+        // With no arguments a command may refuse its input, but it must be
+        // found and allowed.
+        if let Err(e) = invoke(&w, cmd, json!({})) {
+            let e = e.to_string();
+            assert!(
+                !e.contains("not allowed") && !e.contains("not found"),
+                "{cmd}: {e}"
+            );
+        }
+    }
+    // Something the capability does not list is refused.
+    let e = invoke(&w, "plugin:fs|read_file", json!({"path": "/etc/passwd"})).unwrap_err();
+    assert!(e.to_string().contains("not"), "{e}");
+}
+
+#[test]
+fn st_commands_check_format_and_run_vectors() {
+    let home = tempfile::tempdir().unwrap();
+    let (_app, w) = app(home.path());
+    let bad = "PROGRAM P\nVAR x : INT; END_VAR\nx := 1\nEND_PROGRAM\n";
+    let diags = invoke(&w, "st_check", json!({"code": bad})).unwrap();
+    let d = &diags[0];
+    assert_eq!(d["severity"], "error");
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(3), Some(7)),
+        "{diags}"
+    );
+    let good = "PROGRAM P\nVAR x : INT; END_VAR\nx := 1;\nEND_PROGRAM\n";
+    assert_eq!(
+        invoke(&w, "st_check", json!({"code": good})).unwrap(),
+        json!([])
+    );
+    let formatted = invoke(
+        &w,
+        "st_format",
+        json!({"code": "program P var x:int; end_var x:=1; end_program"}),
+    )
+    .unwrap();
+    assert!(
+        formatted.as_str().unwrap().contains("x := 1;"),
+        "{formatted}"
+    );
+    let e = invoke(&w, "st_format", json!({"code": bad})).unwrap_err();
+    assert!(e.as_str().unwrap().contains("does not parse"), "{e}");
+
+    let fb = "FUNCTION_BLOCK FB_Latch\nVAR_INPUT s : BOOL; r : BOOL; END_VAR\nVAR_OUTPUT q : BOOL; END_VAR\nq := (s OR q) AND NOT r;\nEND_FUNCTION_BLOCK\n";
+    let vectors = json!({"pou": "FB_Latch", "cases": [{"name": "latch", "steps": [
+        {"in": {"s": true, "r": false}, "expect": {"q": true}},
+        {"in": {"s": false}, "expect": {"q": true}},
+        {"in": {"r": true}, "expect": {"q": true}}]}]});
+    let r = invoke(
+        &w,
+        "st_test",
+        json!({"code": fb, "vectorsJson": vectors.to_string()}),
+    )
+    .unwrap();
+    assert_eq!(
+        (r["passed"].as_u64(), r["total"].as_u64()),
+        (Some(0), Some(1)),
+        "{r}"
+    );
+    assert_eq!(r["cases"][0]["failures"][0]["step"], 3);
+    let e = invoke(&w, "st_test", json!({"code": fb, "vectorsJson": "{"})).unwrap_err();
+    assert!(e.as_str().unwrap().starts_with("test vectors:"), "{e}");
+}
+
+#[test]
+fn settings_are_validated_before_they_are_saved() {
+    let home = tempfile::tempdir().unwrap();
+    let (_app, w) = app(home.path());
+    let info = invoke(&w, "app_info", json!({})).unwrap();
+    assert!(info["model"].is_null());
+    assert!(
+        info["model_error"]
+            .as_str()
+            .unwrap()
+            .contains("models fetch"),
+        "{info}"
+    );
+    let e = invoke(&w, "settings_set", json!({"settings": {"threads": 0}})).unwrap_err();
+    assert!(e.as_str().unwrap().contains("threads"), "{e}");
+    let e = invoke(
+        &w,
+        "settings_set",
+        json!({"settings": {"model": "/no/such.gguf"}}),
+    )
+    .unwrap_err();
+    assert!(e.as_str().unwrap().contains("/no/such.gguf"), "{e}");
+    assert!(
+        !home.path().join("settings.json").exists(),
+        "nothing saved after a refusal"
+    );
+    invoke(
+        &w,
+        "settings_set",
+        json!({"settings": {"language": "zh", "threads": 2}}),
+    )
+    .unwrap();
+    let s = invoke(&w, "settings_get", json!({})).unwrap();
+    assert_eq!(
+        (s["language"].as_str(), s["threads"].as_u64()),
+        (Some("zh"), Some(2))
+    );
+}
+
+#[test]
+fn chats_and_exports_stay_inside_what_the_user_chose() {
+    let home = tempfile::tempdir().unwrap();
+    let (_app, w) = app(home.path());
+    let chat = json!({"id": "chat-1", "title": "Pumps", "updated": 5, "messages": [{"role": "user", "text": "Q"}]});
+    invoke(&w, "chat_save", json!({"chat": chat})).unwrap();
+    assert_eq!(
+        invoke(&w, "chats_list", json!({})).unwrap()[0]["title"],
+        "Pumps"
+    );
+    assert_eq!(
+        invoke(&w, "chat_load", json!({"id": "chat-1"})).unwrap()["messages"][0]["text"],
+        "Q"
+    );
+    let e = invoke(&w, "chat_load", json!({"id": "../settings"})).unwrap_err();
+    assert!(e.as_str().unwrap().contains("not a chat id"), "{e}");
+
+    let out = tempfile::tempdir().unwrap();
+    let md = out.path().join("chat.md");
+    invoke(&w, "save_text", json!({"path": md, "text": "# Pumps"})).unwrap();
+    assert_eq!(std::fs::read_to_string(&md).unwrap(), "# Pumps");
+    for bad in ["relative.md", "/tmp/x.sh"] {
+        assert!(
+            invoke(&w, "save_text", json!({"path": bad, "text": "x"})).is_err(),
+            "{bad}"
+        );
+    }
+    let missing = out.path().join("no/such/dir/a.st");
+    assert!(invoke(&w, "save_text", json!({"path": missing, "text": "x"})).is_err());
+}
+
+/// A channel that keeps every message as JSON.
+fn collect<T>() -> (Channel<T>, Arc<Mutex<Vec<Value>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    let ch = Channel::new(move |body| {
+        if let Ok(v) = body.deserialize::<Value>() {
+            s.lock().unwrap().push(v);
+        }
+        Ok(())
+    });
+    (ch, seen)
+}
+
+fn default_model() -> PathBuf {
+    let home = millwright_models::Home::from_env().unwrap();
+    let path = millwright_models::fetch::model_path(
+        &home,
+        millwright_models::Manifest::builtin().default_model(),
+    );
+    assert!(
+        path.exists(),
+        "run `cargo xtask test`, which fetches {}",
+        path.display()
+    );
+    path
+}
+
+#[test]
+fn documents_are_indexed_with_progress_and_questions_stream_an_answer() {
+    let home = tempfile::tempdir().unwrap();
+    let docs = tempfile::tempdir().unwrap();
+    std::fs::write(
+        docs.path().join("pumps.md"),
+        "# Pumps\n\n## Dry running\n\nThe feed pump P-101 stops after 10 s without flow.\n",
+    )
+    .unwrap();
+    millwright_models::local::Settings {
+        model: Some(default_model()),
+        ..Default::default()
+    }
+    .save(&millwright_models::Home::at(home.path()))
+    .unwrap();
+    let st = state(home.path());
+
+    let (progress, seen) = collect::<millwright_knowledge::Progress>();
+    let r = add_blocking(&st.0, &[docs.path().to_owned()], "default", &progress).unwrap();
+    assert_eq!(r.added, 1);
+    let events = seen.lock().unwrap().clone();
+    assert!(events.iter().any(|e| e["phase"] == "done"), "{events:?}");
+
+    let (ch, seen) = collect::<AskEvent>();
+    let a = ask_blocking(
+        &st.0,
+        "When does the feed pump P-101 stop on dry running?",
+        None,
+        &ch,
+    )
+    .unwrap();
+    assert!(a.grounded);
+    assert!(a.citations[0].path.ends_with("pumps.md"));
+    let kinds: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(kinds.first().map(String::as_str), Some("retrieved"));
+    assert!(kinds.contains(&"loading_model".to_owned()), "{kinds:?}");
+    assert!(
+        kinds.iter().filter(|k| *k == "token").count() > 1,
+        "streamed in pieces: {kinds:?}"
+    );
+    assert_eq!(kinds.last().map(String::as_str), Some("done"));
+
+    // The model's worker dies in the middle of an answer: a clear error that
+    // says what to do, and the next question works.
+    let pid =
+        st.0.engine
+            .lock()
+            .unwrap()
+            .as_ref()
+            .unwrap()
+            .0
+            .worker_pid()
+            .unwrap();
+    let tokens = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let t = tokens.clone();
+    let ch = Channel::<AskEvent>::new(move |body| {
+        let v: Value = body.deserialize().unwrap_or_default();
+        // The first piece is the answer's lead; the second comes from the model.
+        if v["kind"] == "token" && t.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 1 {
+            let _ = std::process::Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .status();
+        }
+        Ok(())
+    });
+    let e = ask_blocking(
+        &st.0,
+        "When does the feed pump P-101 stop on dry running?",
+        None,
+        &ch,
+    )
+    .unwrap_err();
+    assert!(e.contains("Ask again"), "{e}");
+    let (ch, _) = collect::<AskEvent>();
+    let a = ask_blocking(
+        &st.0,
+        "When does the feed pump P-101 stop on dry running?",
+        None,
+        &ch,
+    )
+    .unwrap();
+    assert!(a.grounded && !a.answer.is_empty());
+
+    // A question the documents do not answer: no model call, the refusal streamed.
+    let (ch, seen) = collect::<AskEvent>();
+    let a = ask_blocking(
+        &st.0,
+        "What is the firmware of the ABB ACS880 drive?",
+        None,
+        &ch,
+    )
+    .unwrap();
+    assert!(!a.grounded);
+    assert!(seen.lock().unwrap().iter().any(|e| e["kind"] == "token"));
+}

@@ -1,0 +1,186 @@
+// Typed calls to the app's commands. Every call goes through `invoke`, so tests
+// replace the backend with `mockIPC` and nothing else.
+import { Channel, invoke } from "@tauri-apps/api/core";
+
+export interface Settings {
+  model?: string | null;
+  gpu_layers?: number | null;
+  threads?: number | null;
+  context_size?: number | null;
+  language?: string | null;
+}
+
+export interface ModelSummary {
+  path: string;
+  name: string;
+  architecture: string;
+  file_size: number;
+  is_chat: boolean;
+  context_length: number | null;
+  parameters: string | null;
+}
+
+export interface AppInfo {
+  version: string;
+  data_dir: string;
+  model: ModelSummary | null;
+  model_error: string | null;
+  loaded: { n_ctx: number; threads: number; gpu_layers: number } | null;
+  settings: Settings;
+  uptime_ms: number;
+}
+
+export interface Progress {
+  phase: "scanning" | "indexing" | "committing" | "done";
+  files_done: number;
+  files_total: number;
+  bytes_done: number;
+  bytes_total: number;
+  pages: number;
+  chunks: number;
+  failed: number;
+  current: string | null;
+  elapsed_s: number;
+  rate_bytes_s: number;
+  eta_s: number | null;
+}
+
+export interface AddReport {
+  collection: string;
+  added: number;
+  updated: number;
+  unchanged: number;
+  removed: number;
+  failed: [string, string][];
+  pages: number;
+  chunks: number;
+  elapsed_s: number;
+}
+
+export interface DocView {
+  collection: string;
+  path: string;
+  kind: string;
+  size: number;
+  status: string;
+  error: string | null;
+  notes: string[];
+  pages: number | null;
+  chunks: number;
+}
+
+export interface KbStatus {
+  collections: string[];
+  documents: number;
+  indexed: number;
+  failed: [string, string][];
+  pending: number;
+  stored_chunks: number;
+  index_chunks: number;
+  consistent: boolean;
+}
+
+export interface HitView {
+  chunk_id: number;
+  path: string;
+  page: number | null;
+  citation: string;
+  snippet: string;
+  highlights: [number, number][];
+  score: number;
+}
+
+export interface ChunkView {
+  path: string;
+  page: number | null;
+  citation: string;
+  heading: string;
+  text: string;
+}
+
+export type AskEvent =
+  | { kind: "retrieved"; answerable: boolean; citations: HitView[] }
+  | { kind: "loading_model"; path: string }
+  | { kind: "token"; text: string }
+  | { kind: "done"; tokens_per_s: number };
+
+export interface Citation {
+  n: number;
+  path: string;
+  page: number | null;
+  citation: string;
+  snippet: string;
+  cited: boolean;
+}
+
+export interface Answer {
+  answer: string;
+  grounded: boolean;
+  citations: Citation[];
+}
+
+export interface Located {
+  code: string;
+  severity: "error" | "warning" | "note";
+  line: number;
+  column: number;
+  end_line: number;
+  end_column: number;
+  message: string;
+  help?: string;
+}
+
+export interface TestFailure {
+  case: string;
+  step: number;
+  cycle: number;
+  variable: string;
+  expected: unknown;
+  actual: unknown;
+}
+
+export interface ChatMessage {
+  role: "user" | "assistant";
+  text: string;
+  citations?: Citation[];
+}
+
+export interface Chat {
+  id: string;
+  title: string;
+  updated: number;
+  messages: ChatMessage[];
+}
+
+export const api = {
+  appInfo: () => invoke<AppInfo>("app_info"),
+  settingsGet: () => invoke<Settings>("settings_get"),
+  settingsSet: (settings: Settings) => invoke<Settings>("settings_set", { settings }),
+  docsAdd: (paths: string[], collection: string | null, onProgress: (p: Progress) => void) => {
+    const ch = new Channel<Progress>();
+    ch.onmessage = onProgress;
+    return invoke<AddReport>("docs_add", { paths, collection, onProgress: ch });
+  },
+  docsList: () => invoke<DocView[]>("docs_list", {}),
+  docsStatus: () => invoke<KbStatus>("docs_status"),
+  docsSearch: (query: string) => invoke<HitView[]>("docs_search", { query, k: 10 }),
+  docsChunk: (chunkId: number) => invoke<ChunkView>("docs_chunk", { chunkId }),
+  ask: (question: string, onEvent: (e: AskEvent) => void) => {
+    const ch = new Channel<AskEvent>();
+    ch.onmessage = onEvent;
+    return invoke<Answer>("ask", { question, collection: null, onEvent: ch });
+  },
+  cancel: () => invoke<void>("cancel"),
+  stCheck: (code: string) => invoke<Located[]>("st_check", { code }),
+  stFormat: (code: string) => invoke<string>("st_format", { code }),
+  stTest: (code: string, vectorsJson: string) => invoke<any>("st_test", { code, vectorsJson }),
+  saveText: (path: string, text: string) => invoke<void>("save_text", { path, text }),
+  chatsList: () => invoke<{ id: string; title: string; updated: number }[]>("chats_list"),
+  chatSave: (chat: Chat) => invoke<void>("chat_save", { chat }),
+  chatLoad: (id: string) => invoke<Chat>("chat_load", { id }),
+};
+
+/// An error from a command, as text for the user.
+export function errorText(e: unknown): string {
+  return typeof e === "string" ? e : e instanceof Error ? e.message : JSON.stringify(e);
+}

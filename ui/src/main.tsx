@@ -1,0 +1,87 @@
+import { render } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import { api, errorText } from "./api";
+import { initialLang } from "./i18n";
+import { lang, status, useStore, useT } from "./store";
+import { AskView } from "./views/Ask";
+import { DocsView } from "./views/Docs";
+import { PlcView } from "./views/Plc";
+import { SettingsView } from "./views/Settings";
+import "./style.css";
+
+type Page = "ask" | "docs" | "plc" | "settings";
+
+export function App() {
+  const t = useT();
+  const [page, setPage] = useState<Page>("ask");
+  const [error, setError] = useState<string | null>(null);
+  const st = useStore(status);
+  useEffect(() => {
+    api
+      .appInfo()
+      .then((info) => {
+        lang.set(initialLang(info.settings.language, navigator.language));
+        status.update((s) => ({ ...s, model: info.model?.name ?? info.model_error ?? "" }));
+        document.documentElement.dataset.ready = String(info.uptime_ms);
+      })
+      .catch((e) => setError(errorText(e)));
+  }, []);
+  useEffect(() => {
+    document.documentElement.lang = lang.get() === "zh" ? "zh-CN" : "en";
+  });
+  const pages: [Page, string][] = [
+    ["ask", t("nav.ask")],
+    ["docs", t("nav.docs")],
+    ["plc", t("nav.plc")],
+    ["settings", t("nav.settings")],
+  ];
+  return (
+    <div class="app">
+      <nav class="nav" role="tablist">
+        <div class="brand">Millwright</div>
+        {pages.map(([p, label]) => (
+          <button
+            id={`nav-${p}`}
+            role="tab"
+            aria-selected={page === p}
+            class={page === p ? "active" : ""}
+            onClick={() => setPage(p)}
+          >
+            {label}
+          </button>
+        ))}
+      </nav>
+      <main class="main">
+        {error && (
+          <div class="error" role="alert">
+            {t("error.prefix")}: {error}
+          </div>
+        )}
+        <div hidden={page !== "ask"}>
+          <AskView />
+        </div>
+        <div hidden={page !== "docs"}>
+          <DocsView />
+        </div>
+        <div hidden={page !== "plc"}>
+          <PlcView />
+        </div>
+        <div hidden={page !== "settings"}>
+          <SettingsView />
+        </div>
+      </main>
+      <footer class="statusbar" id="statusbar">
+        <span>{st.model || t("settings.no_model")}</span>
+        {st.busy && <span class="spinner" aria-hidden="true" />}
+        {st.tokensPerS !== null && (
+          <span id="speed">
+            {st.tokensPerS.toFixed(1)} {t("status.tokens_per_s")}
+          </span>
+        )}
+      </footer>
+    </div>
+  );
+}
+
+const root = document.getElementById("app");
+if (root) render(<App />, root);

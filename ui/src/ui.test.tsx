@@ -1,0 +1,115 @@
+import { describe, expect, it, beforeEach, afterEach } from "vitest";
+import { render } from "preact";
+import { mockIPC, clearMocks } from "@tauri-apps/api/mocks";
+import { dictionaries, initialLang, translate } from "./i18n";
+import { applyEvent, markCited, newChat, titleOf, toMarkdown, formatEta } from "./chat";
+import { offsetOf } from "./st-language";
+import { toCm, failureRows } from "./views/Plc";
+import { lang } from "./store";
+import type { ChatMessage } from "./api";
+
+describe("i18n", () => {
+  it("has every English key in Chinese, translated", () => {
+    for (const k of Object.keys(dictionaries.en)) {
+      const zh = (dictionaries.zh as Record<string, string>)[k];
+      expect(zh, k).toBeTruthy();
+      if (!["nav.plc"].includes(k)) expect(zh, k).not.toEqual((dictionaries.en as Record<string, string>)[k]);
+    }
+  });
+  it("starts in the saved language, else the system's", () => {
+    expect(initialLang("zh", "en-US")).toBe("zh");
+    expect(initialLang(null, "zh-CN")).toBe("zh");
+    expect(initialLang(undefined, "de-DE")).toBe("en");
+    expect(translate("zh", "nav.ask")).toBe("问答");
+  });
+});
+
+describe("chat", () => {
+  it("builds the answer from streamed events and marks the citations used", () => {
+    let m: ChatMessage = { role: "assistant", text: "" };
+    m = applyEvent(m, {
+      kind: "retrieved",
+      answerable: true,
+      citations: [
+        { chunk_id: 7, path: "/d/m.pdf", page: 12, citation: "m.pdf, p. 12", snippet: "s", highlights: [], score: 3 },
+        { chunk_id: 8, path: "/d/m.pdf", page: 13, citation: "m.pdf, p. 13", snippet: "t", highlights: [], score: 2 },
+      ],
+    });
+    m = applyEvent(m, { kind: "token", text: "The pump stops " });
+    m = applyEvent(m, { kind: "token", text: "after 10 s [2]." });
+    m = markCited(m);
+    expect(m.text).toBe("The pump stops after 10 s [2].");
+    expect(m.citations!.map((c) => c.cited)).toEqual([false, true]);
+    const chat = { ...newChat(1), title: "Dry running", messages: [{ role: "user" as const, text: "When?" }, m] };
+    const md = toMarkdown(chat);
+    expect(md).toContain("# Dry running");
+    expect(md).toContain("**Q:** When?");
+    expect(md).toContain("[2] m.pdf, p. 13 — /d/m.pdf");
+    expect(md).not.toContain("[1] m.pdf");
+  });
+  it("shortens long titles by characters", () => {
+    expect(titleOf("电".repeat(80))).toHaveLength(60);
+    expect(formatEta(75)).toBe("1 min 15 s");
+    expect(formatEta(null)).toBe("–");
+  });
+});
+
+describe("PLC editor", () => {
+  it("maps checker lines and columns to editor offsets", () => {
+    const doc = "PROGRAM P\nx := 1\nEND_PROGRAM";
+    expect(offsetOf(doc.split("\n"), 2, 1)).toBe(10);
+    const d = toCm(doc, [
+      { code: "ST0001", severity: "error", line: 2, column: 6, end_line: 2, end_column: 7, message: "expected ;" },
+    ]);
+    expect(d[0]).toMatchObject({ from: 15, to: 16, severity: "error" });
+    expect(d[0].message).toContain("ST0001");
+  });
+  it("lists failed expectations and faults of a test report", () => {
+    const rows = failureRows({
+      cases: [
+        { name: "a", failures: [{ step: 2, variable: "q", expected: true, actual: false }] },
+        { name: "b", failures: [], fault: { step: 1, kind: "division_by_zero", line: 4, message: "division by zero" } },
+      ],
+    });
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatchObject({ case: "a", variable: "q", expected: "true", actual: "false" });
+    expect(rows[1].actual).toBe("division by zero");
+  });
+});
+
+describe("the app shell with the IPC mocked", () => {
+  let root: HTMLElement;
+  beforeEach(() => {
+    root = document.createElement("div");
+    document.body.appendChild(root);
+  });
+  afterEach(() => {
+    render(null, root);
+    root.remove();
+    clearMocks();
+    lang.set("en");
+  });
+
+  it("renders in the saved language and shows the model", async () => {
+    mockIPC((cmd) => {
+      if (cmd === "app_info")
+        return {
+          version: "0.1.0",
+          data_dir: "/tmp/mw",
+          model: { path: "/m.gguf", name: "Gemma 3 270m", architecture: "gemma3", file_size: 253e6, is_chat: false, context_length: 32768, parameters: "270M" },
+          model_error: null,
+          loaded: null,
+          settings: { language: "zh" },
+          uptime_ms: 5,
+        };
+      if (cmd === "docs_list" || cmd === "chats_list") return [];
+      if (cmd === "st_check") return [];
+      return null;
+    });
+    const { App } = await import("./main");
+    render(<App />, root);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(root.querySelector("#nav-ask")!.textContent).toBe("问答");
+    expect(root.querySelector("#statusbar")!.textContent).toContain("Gemma 3 270m");
+  });
+});

@@ -1,0 +1,154 @@
+import { useEffect, useRef, useState } from "preact/hooks";
+import { save } from "@tauri-apps/plugin-dialog";
+import { api, errorText, type Chat, type ChatMessage, type ChunkView } from "../api";
+import { applyEvent, markCited, newChat, titleOf, toMarkdown } from "../chat";
+import { status, useT } from "../store";
+
+export function AskView() {
+  const t = useT();
+  const [chat, setChat] = useState<Chat>(() => newChat(Date.now()));
+  const [chats, setChats] = useState<{ id: string; title: string }[]>([]);
+  const [question, setQuestion] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [note, setNote] = useState<string | null>(null);
+  const [viewer, setViewer] = useState<ChunkView | null>(null);
+  const endRef = useRef<HTMLDivElement>(null);
+
+  const refreshChats = () => api.chatsList().then(setChats).catch(() => {});
+  useEffect(() => {
+    refreshChats();
+  }, []);
+  useEffect(() => endRef.current?.scrollIntoView?.({ block: "end" }), [chat]);
+
+  async function ask() {
+    const q = question.trim();
+    if (!q || busy) return;
+    setQuestion("");
+    setBusy(true);
+    setNote(null);
+    status.update((s) => ({ ...s, busy: true }));
+    let current: Chat = {
+      ...chat,
+      title: chat.title || titleOf(q),
+      messages: [...chat.messages, { role: "user", text: q }, { role: "assistant", text: "" }],
+    };
+    setChat(current);
+    const replace = (f: (m: ChatMessage) => ChatMessage) => {
+      const msgs = current.messages.slice();
+      msgs[msgs.length - 1] = f(msgs[msgs.length - 1]);
+      current = { ...current, messages: msgs };
+      setChat(current);
+    };
+    try {
+      const answer = await api.ask(q, (e) => {
+        if (e.kind === "loading_model") setNote(t("ask.loading_model"));
+        if (e.kind === "token") setNote(null);
+        if (e.kind === "done") status.update((s) => ({ ...s, tokensPerS: e.tokens_per_s || s.tokensPerS }));
+        replace((m) => applyEvent(m, e));
+      });
+      // The final text has its citations checked: markers that match no passage are gone.
+      replace((m) => markCited({ ...m, text: answer.answer }));
+    } catch (e) {
+      replace((m) => ({ ...m, text: `${m.text}\n\n${t("error.prefix")}: ${errorText(e)}` }));
+    } finally {
+      setBusy(false);
+      setNote(null);
+      status.update((s) => ({ ...s, busy: false }));
+      current = { ...current, updated: Date.now() };
+      api.chatSave(current).then(refreshChats).catch(() => {});
+    }
+  }
+
+  async function exportMd() {
+    const path = await save({ filters: [{ name: "Markdown", extensions: ["md"] }] });
+    if (path) await api.saveText(path, toMarkdown(chat)).catch((e) => setNote(errorText(e)));
+  }
+
+  return (
+    <div class="ask">
+      <aside class="chats">
+        <button id="new-chat" onClick={() => setChat(newChat(Date.now()))}>
+          {t("ask.new")}
+        </button>
+        <h3>{t("ask.chats")}</h3>
+        <ul>
+          {chats.map((c) => (
+            <li>
+              <button class="link" onClick={() => api.chatLoad(c.id).then(setChat)}>
+                {c.title || c.id}
+              </button>
+            </li>
+          ))}
+        </ul>
+      </aside>
+      <section class="conversation">
+        <div class="messages" id="messages">
+          {chat.messages.length === 0 && <p class="hint">{t("ask.empty")}</p>}
+          {chat.messages.map((m) => (
+            <div class={`msg ${m.role}`}>
+              <div class="text">{m.text}</div>
+              {m.role === "assistant" && (m.citations ?? []).length > 0 && (
+                <div class="chips" aria-label={t("ask.sources")}>
+                  {(m.citations ?? []).map((c: any) => (
+                    <button
+                      class={`chip ${c.cited ? "cited" : ""}`}
+                      title={c.snippet}
+                      onClick={() => api.docsChunk(c.chunk_id).then(setViewer).catch((e) => setNote(errorText(e)))}
+                    >
+                      [{c.n}] {c.citation}
+                    </button>
+                  ))}
+                </div>
+              )}
+            </div>
+          ))}
+          <div ref={endRef} />
+        </div>
+        {note && <div class="note">{note}</div>}
+        <form
+          class="composer"
+          onSubmit={(e) => {
+            e.preventDefault();
+            ask();
+          }}
+        >
+          <textarea
+            id="question"
+            value={question}
+            placeholder={t("ask.placeholder")}
+            onInput={(e) => setQuestion((e.target as HTMLTextAreaElement).value)}
+            onKeyDown={(e) => {
+              if (e.key === "Enter" && !e.shiftKey) {
+                e.preventDefault();
+                ask();
+              }
+            }}
+          />
+          {busy ? (
+            <button type="button" id="stop" onClick={() => api.cancel()}>
+              {t("ask.stop")}
+            </button>
+          ) : (
+            <button type="submit" id="ask-send">
+              {t("ask.send")}
+            </button>
+          )}
+          <button type="button" onClick={exportMd} disabled={chat.messages.length === 0}>
+            {t("ask.export")}
+          </button>
+        </form>
+      </section>
+      {viewer && (
+        <div class="viewer" role="dialog" id="viewer">
+          <header>
+            <strong>{viewer.citation}</strong>
+            <button onClick={() => setViewer(null)}>{t("viewer.close")}</button>
+          </header>
+          {viewer.heading && <h4>{viewer.heading}</h4>}
+          <pre>{viewer.text}</pre>
+          <small>{viewer.path}</small>
+        </div>
+      )}
+    </div>
+  );
+}

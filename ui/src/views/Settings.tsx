@@ -1,0 +1,102 @@
+import { useEffect, useState } from "preact/hooks";
+import { open } from "@tauri-apps/plugin-dialog";
+import { api, errorText, type AppInfo, type Settings } from "../api";
+import { lang, status, useT } from "../store";
+
+function num(v: string): number | null {
+  const n = Number(v);
+  return v.trim() === "" || !Number.isFinite(n) ? null : Math.round(n);
+}
+
+export function SettingsView() {
+  const t = useT();
+  const [info, setInfo] = useState<AppInfo | null>(null);
+  const [s, setS] = useState<Settings>({});
+  const [msg, setMsg] = useState<string | null>(null);
+
+  const load = () =>
+    api
+      .appInfo()
+      .then((i) => {
+        setInfo(i);
+        setS(i.settings);
+      })
+      .catch((e) => setMsg(errorText(e)));
+  useEffect(() => {
+    load();
+  }, []);
+
+  async function saveSettings(next: Settings) {
+    setMsg(null);
+    try {
+      const saved = await api.settingsSet(next);
+      setS(saved);
+      if (saved.language === "en" || saved.language === "zh") lang.set(saved.language);
+      setMsg(t("settings.saved"));
+      load().then(() => status.update((st) => ({ ...st, model: info?.model?.name ?? st.model })));
+    } catch (e) {
+      setMsg(errorText(e));
+    }
+  }
+
+  async function chooseModel() {
+    const path = await open({ filters: [{ name: "GGUF", extensions: ["gguf"] }] });
+    if (typeof path === "string") saveSettings({ ...s, model: path });
+  }
+
+  const m = info?.model;
+  return (
+    <div class="settings">
+      <section>
+        <h3>{t("settings.model")}</h3>
+        {m ? (
+          <dl id="model-info">
+            <dt>{m.name}</dt>
+            <dd>
+              {m.architecture} · {m.parameters ?? ""} · {(m.file_size / 1e6).toFixed(0)} MB ·{" "}
+              {m.is_chat ? t("settings.chat") : t("settings.base")} · ctx {m.context_length ?? "?"}
+            </dd>
+            <dd class="path">{m.path}</dd>
+          </dl>
+        ) : (
+          <p class="error">{info?.model_error ?? t("settings.no_model")}</p>
+        )}
+        <button onClick={chooseModel}>{t("settings.choose_model")}</button>
+        <button onClick={() => saveSettings({ ...s, model: null })}>{t("settings.default_model")}</button>
+      </section>
+      <section class="grid">
+        <label>
+          {t("settings.context")}
+          <input value={s.context_size ?? ""} onInput={(e) => setS({ ...s, context_size: num((e.target as HTMLInputElement).value) })} />
+        </label>
+        <label>
+          {t("settings.threads")}
+          <input value={s.threads ?? ""} onInput={(e) => setS({ ...s, threads: num((e.target as HTMLInputElement).value) })} />
+        </label>
+        <label>
+          {t("settings.gpu_layers")}
+          <input value={s.gpu_layers ?? ""} onInput={(e) => setS({ ...s, gpu_layers: num((e.target as HTMLInputElement).value) })} />
+        </label>
+        <label>
+          {t("settings.language")}
+          <select
+            id="language"
+            value={s.language ?? lang.get()}
+            onChange={(e) => saveSettings({ ...s, language: (e.target as HTMLSelectElement).value })}
+          >
+            <option value="en">English</option>
+            <option value="zh">简体中文</option>
+          </select>
+        </label>
+        <button id="save-settings" onClick={() => saveSettings(s)}>
+          {t("settings.save")}
+        </button>
+      </section>
+      {msg && <p class="note">{msg}</p>}
+      <section>
+        <h3>{t("settings.data_dir")}</h3>
+        <code>{info?.data_dir}</code>
+      </section>
+    </div>
+  );
+}

@@ -189,3 +189,63 @@ fn ask_cites_the_manual_page_or_says_the_documents_do_not_answer() {
     assert!(a["answer"].as_str().unwrap().contains("do not contain"));
     assert!(a["citations"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn plc_gen_cites_the_passage_from_the_documents_it_was_shown() {
+    let home = tempfile::tempdir().unwrap();
+    let docs = tempfile::tempdir().unwrap();
+    std::fs::write(
+        docs.path().join("pump-spec.md"),
+        "# Feed pump P-101\n\nThe start button latches feed pump P-101; the stop button releases the latch. \
+         The pump stops after 10 s of dry running.\n\n# Lighting\n\nHall lighting is switched by the building system.\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(in_home(home.path()).args(["docs", "add"]).arg(docs.path()));
+    assert_eq!(code, 0, "{err}");
+    let (_, out, err) = run(in_home(home.path())
+        .args([
+            "plc",
+            "gen",
+            "--json",
+            "--rounds",
+            "0",
+            "--max-tokens",
+            "160",
+            "--model",
+        ])
+        .arg(default_model())
+        .arg("A start/stop latch for feed pump P-101 with its start button and stop button"));
+    let r = json(&out);
+    let cited: Vec<&str> = r["citations"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{err}\n{out}"))
+        .iter()
+        .filter_map(|c| c["source"].as_str())
+        .collect();
+    assert!(
+        cited.iter().any(|s| s.ends_with("pump-spec.md")),
+        "{cited:?}"
+    );
+
+    // --no-docs keeps the documents out.
+    let (_, out, _) = run(in_home(home.path())
+        .args([
+            "plc",
+            "gen",
+            "--json",
+            "--no-docs",
+            "--rounds",
+            "0",
+            "--max-tokens",
+            "160",
+            "--model",
+        ])
+        .arg(default_model())
+        .arg("A start/stop latch for feed pump P-101 with its start button and stop button"));
+    let r = json(&out);
+    assert!(r["citations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["source"].as_str().unwrap().starts_with("st-library/")));
+}

@@ -90,6 +90,24 @@ pub fn open(options: Options) -> Result<KnowledgeBase> {
     Ok(kb)
 }
 
+/// Passages of the user's documents for a PLC spec; none when no documents
+/// were ever added (the knowledge base is not created for this).
+pub fn passages_for(
+    spec: &str,
+    collection: Option<String>,
+) -> Result<Vec<millwright_copilot::plc::DocPassage>> {
+    let home = Home::from_env()?;
+    if !home.root().join("knowledge/state.sqlite").exists() {
+        return Ok(Vec::new());
+    }
+    let kb = open(Options::default())?;
+    let filter = Filter {
+        collection,
+        ..Filter::default()
+    };
+    millwright_copilot::plc::document_passages(&kb, spec, &filter, 2).map_err(anyhow::Error::msg)
+}
+
 pub fn filter(
     collection: Option<String>,
     kinds: Vec<String>,

@@ -53,6 +53,12 @@ pub enum PlcCmd {
         /// Write it as PLCopen TC6 XML too (when it parses).
         #[arg(long, value_name = "FILE.xml")]
         plcopen: Option<PathBuf>,
+        /// Do not show the model passages from your documents (`docs add`).
+        #[arg(long)]
+        no_docs: bool,
+        /// Take passages only from this document collection.
+        #[arg(long, value_name = "NAME")]
+        collection: Option<String>,
         /// Print {"code","verified":{…},"diagnostics":[…],"citations":[…],…}.
         #[arg(long)]
         json: bool,
@@ -181,10 +187,17 @@ pub fn run(cmd: PlcCmd) -> Result<ExitCode> {
             propose_tests,
             out,
             plcopen,
+            no_docs,
+            collection,
             json,
             engine,
         } => {
             let text = super::generate::read_prompt(&spec)?;
+            let passages = if no_docs {
+                Vec::new()
+            } else {
+                super::docs::passages_for(&text, collection)?
+            };
             let io = match &io_list {
                 Some(path) => match io_list::read(path) {
                     Ok(l) => Some(l),
@@ -216,6 +229,7 @@ pub fn run(cmd: PlcCmd) -> Result<ExitCode> {
                 max_tokens,
                 repeat_penalty,
                 propose_tests,
+                passages,
                 ..GenSpec::new(text)
             };
             let (mut eng, info) = engine.start()?;
@@ -295,7 +309,11 @@ fn print_report(r: &plc::Report) {
         eprintln!("  {f}");
     }
     for c in &r.citations {
-        eprintln!("  example used: {} ({})", c.title, c.source);
+        if c.source.starts_with("st-library/") {
+            eprintln!("  example used: {} ({})", c.title, c.source);
+        } else {
+            eprintln!("  from your documents: {} ({})", c.title, c.source);
+        }
     }
 }
 

@@ -220,7 +220,11 @@ pub fn build_release(paths: &Paths) -> Result<()> {
 /// versions in `ui/package-lock.json`.
 fn build_ui(paths: &Paths) -> Result<()> {
     let ui = paths.root.join("ui");
-    if !ui.join("node_modules").is_dir() {
+    // npm writes node_modules/.package-lock.json on install: older than the
+    // lock file (or missing) means the installed packages are stale.
+    let modified = |p: PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let installed = modified(ui.join("node_modules/.package-lock.json"));
+    if installed.is_none() || installed < modified(ui.join("package-lock.json")) {
         step(
             Command::new("npm")
                 .args(["ci", "--no-audit", "--no-fund"])

@@ -100,6 +100,44 @@ pub struct GenSpec {
     /// Without vectors: have the model write some for the final code, run
     /// them, and report them as model-written (they never drive repair).
     pub propose_tests: bool,
+    /// Passages from the user's documents (the knowledge base) that bear on the
+    /// spec: shown to the model before the examples, cited in the report.
+    pub passages: Vec<DocPassage>,
+}
+
+/// A passage from the user's documents offered as context.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocPassage {
+    /// `manual.pdf, p. 12`.
+    pub citation: String,
+    pub path: String,
+    pub page: Option<u32>,
+    pub text: String,
+}
+
+/// Characters of one passage in the prompt.
+const PASSAGE_CHARS: usize = 600;
+
+/// The passages of the user's documents that bear on `spec`: the best `k`
+/// whose coverage of the spec reaches the question threshold
+/// ([`millwright_knowledge::MIN_COVERAGE`]), so unrelated text never reaches the prompt.
+pub fn document_passages(
+    kb: &millwright_knowledge::KnowledgeBase,
+    spec: &str,
+    filter: &millwright_knowledge::index::Filter,
+    k: usize,
+) -> Result<Vec<DocPassage>, String> {
+    let hits = kb.search(spec, filter, k).map_err(|e| e.to_string())?;
+    Ok(hits
+        .into_iter()
+        .filter(|h| h.coverage >= millwright_knowledge::MIN_COVERAGE)
+        .map(|h| DocPassage {
+            citation: h.citation(),
+            page: h.page,
+            path: h.path,
+            text: h.text,
+        })
+        .collect())
 }
 
 impl GenSpec {
@@ -116,6 +154,7 @@ impl GenSpec {
             max_tokens: 768,
             repeat_penalty: 1.1,
             propose_tests: false,
+            passages: Vec::new(),
         }
     }
 }
@@ -135,9 +174,12 @@ pub struct Verified {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Citation {
-    /// `st-library/NAME` for a library snippet.
+    /// `st-library/NAME` for a library snippet; the file's path for a document.
     pub source: String,
+    /// The snippet's title, or the document citation (`manual.pdf, p. 12`).
     pub title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -309,6 +351,26 @@ fn fill(template: &str, vars: &[(&str, &str)]) -> String {
     format!("{}\n", out.trim_end())
 }
 
+/// The passages as one ST comment (with any comment delimiters in them defused).
+fn documents_text(passages: &[DocPassage]) -> String {
+    if passages.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("(* From the project's documents:\n");
+    for (i, p) in passages.iter().enumerate() {
+        let text: String = p.text.chars().take(PASSAGE_CHARS).collect();
+        let text = text
+            .replace("(*", "( *")
+            .replace("*)", "* )")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        out.push_str(&format!("   [{}] {}: {}\n", i + 1, p.citation, text));
+    }
+    out.push_str("*)\n\n");
+    out
+}
+
 fn examples_text(snippets: &[Snippet]) -> String {
     snippets
         .iter()
@@ -455,15 +517,27 @@ pub fn generate(model: &mut dyn Completer, spec: &GenSpec) -> Result<Report, Str
             .filter(|s| !spec.exclude_examples.iter().any(|e| e == s.name))
             .take(spec.examples)
             .collect();
-    let citations = examples
+    let citations = spec
+        .passages
         .iter()
-        .map(|s| Citation {
+        .map(|p| Citation {
+            source: p.path.clone(),
+            title: p.citation.clone(),
+            page: p.page,
+        })
+        .chain(examples.iter().map(|s| Citation {
             source: format!("st-library/{}", s.name),
             title: s.meta.title_en.clone(),
-        })
+            page: None,
+        }))
         .collect();
     let grammar = spec.grammar.then(continuation_grammar);
-    let ex_text = examples_text(&examples);
+    // Every prompt that shows the examples shows the documents' passages first.
+    let ex_text = format!(
+        "{}{}",
+        documents_text(&spec.passages),
+        examples_text(&examples)
+    );
     let mut best: Option<Candidate> = None;
     let mut history = Vec::new();
     let mut speed = Vec::new();
@@ -829,6 +903,39 @@ mod tests {
             .is_some_and(|g| g.starts_with("#") && g.contains("root ::= ws var-block*"))));
         assert!(r.code.contains("ELSIF start THEN"), "{}", r.code);
         assert_eq!(r.vectors_source.as_deref(), Some("user"));
+    }
+
+    #[test]
+    fn passages_from_the_documents_reach_the_prompt_and_the_citations() {
+        let mut m = Scripted {
+            replies: vec![RIGHT],
+            seen: Vec::new(),
+            chat: false,
+        };
+        let spec = GenSpec {
+            passages: vec![DocPassage {
+                citation: "plant.pdf, p. 7".into(),
+                path: "/docs/plant.pdf".into(),
+                page: Some(7),
+                text: "The latch (* resets *) when stop is pressed.".into(),
+            }],
+            ..spec()
+        };
+        let r = generate(&mut m, &spec).unwrap();
+        let Input::Prompt(p) = &m.seen[0].input else {
+            panic!("a base prompt")
+        };
+        assert!(
+            p.contains("[1] plant.pdf, p. 7: The latch ( * resets * ) when stop is pressed."),
+            "{p}"
+        );
+        // The passages stay one comment, whatever delimiters their text held.
+        let block = documents_text(&spec.passages);
+        let parsed = millwright_iec61131::parse(&format!("{block}PROGRAM P\nEND_PROGRAM\n"));
+        assert!(!parsed.has_errors(), "{block}");
+        let c = &r.citations[0];
+        assert_eq!((c.source.as_str(), c.page), ("/docs/plant.pdf", Some(7)));
+        assert_eq!(c.title, "plant.pdf, p. 7");
     }
 
     #[test]

@@ -72,11 +72,15 @@ pub async fn app_info(state: State<'_, AppState>) -> Result<AppInfo, String> {
             },
             Err(e) => (None, Some(e.to_string())),
         };
-        let loaded = lock(&s.engine).as_ref().map(|(_, i)| Loaded {
-            n_ctx: i.n_ctx,
-            threads: i.threads,
-            gpu_layers: i.gpu_layers,
-        });
+        // The engine is locked while it answers; its figures can wait, the info cannot.
+        let loaded = match s.engine.try_lock() {
+            Ok(g) => g.as_ref().map(|(_, i)| Loaded {
+                n_ctx: i.n_ctx,
+                threads: i.threads,
+                gpu_layers: i.gpu_layers,
+            }),
+            Err(_) => None,
+        };
         Ok(AppInfo {
             version: env!("CARGO_PKG_VERSION"),
             data_dir: s.home.root().display().to_string(),

@@ -40,9 +40,19 @@ export function AskView() {
       setChat(current);
     };
     try {
+      // Speed while generating, from the first piece on (model loading excluded).
+      let first = 0;
+      let pieces = 0;
       const answer = await api.ask(q, (e) => {
         if (e.kind === "loading_model") setNote(t("ask.loading_model"));
-        if (e.kind === "token") setNote(null);
+        if (e.kind === "token") {
+          setNote(null);
+          const now = performance.now();
+          if (pieces === 0) first = now;
+          pieces += 1;
+          if (pieces > 1 && pieces % 4 === 0)
+            status.update((s) => ({ ...s, tokensPerS: (pieces - 1) / ((now - first) / 1000) }));
+        }
         if (e.kind === "done") status.update((s) => ({ ...s, tokensPerS: e.tokens_per_s || s.tokensPerS }));
         replace((m) => applyEvent(m, e));
       });

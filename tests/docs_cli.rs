@@ -202,50 +202,44 @@ fn plc_gen_cites_the_passage_from_the_documents_it_was_shown() {
     .unwrap();
     let (code, _, err) = run(in_home(home.path()).args(["docs", "add"]).arg(docs.path()));
     assert_eq!(code, 0, "{err}");
-    let (_, out, err) = run(in_home(home.path())
-        .args([
-            "plc",
-            "gen",
-            "--json",
-            "--rounds",
-            "0",
-            "--max-tokens",
-            "160",
-            "--model",
-        ])
-        .arg(default_model())
-        .arg("A start/stop latch for feed pump P-101 with its start button and stop button"));
-    let r = json(&out);
-    let cited: Vec<&str> = r["citations"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{err}\n{out}"))
-        .iter()
-        .filter_map(|c| c["source"].as_str())
-        .collect();
+    let spec = "A start/stop latch for feed pump P-101 with its start button and stop button";
+    let sources = |extra: &[&str]| -> Vec<String> {
+        let (_, out, err) = run(in_home(home.path())
+            .args([
+                "plc",
+                "gen",
+                "--json",
+                "--rounds",
+                "0",
+                "--max-tokens",
+                "160",
+            ])
+            .args(extra)
+            .arg("--model")
+            .arg(default_model())
+            .arg(spec));
+        json(&out)["citations"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{err}\n{out}"))
+            .iter()
+            .map(|c| {
+                c["source"]
+                    .as_str()
+                    .expect("every citation has a source")
+                    .to_owned()
+            })
+            .collect()
+    };
+    let cited = sources(&[]);
     assert!(
         cited.iter().any(|s| s.ends_with("pump-spec.md")),
         "{cited:?}"
     );
 
     // --no-docs keeps the documents out.
-    let (_, out, _) = run(in_home(home.path())
-        .args([
-            "plc",
-            "gen",
-            "--json",
-            "--no-docs",
-            "--rounds",
-            "0",
-            "--max-tokens",
-            "160",
-            "--model",
-        ])
-        .arg(default_model())
-        .arg("A start/stop latch for feed pump P-101 with its start button and stop button"));
-    let r = json(&out);
-    assert!(r["citations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|c| c["source"].as_str().unwrap().starts_with("st-library/")));
+    let cited = sources(&["--no-docs"]);
+    assert!(
+        cited.iter().all(|s| s.starts_with("st-library/")),
+        "{cited:?}"
+    );
 }

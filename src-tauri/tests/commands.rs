@@ -267,14 +267,16 @@ fn documents_are_indexed_with_progress_and_questions_stream_an_answer() {
     let events = seen.lock().unwrap().clone();
     assert!(events.iter().any(|e| e["phase"] == "done"), "{events:?}");
 
+    let ask_pump = |ch: &Channel<AskEvent>| {
+        ask_blocking(
+            &st.0,
+            "When does the feed pump P-101 stop on dry running?",
+            None,
+            ch,
+        )
+    };
     let (ch, seen) = collect::<AskEvent>();
-    let a = ask_blocking(
-        &st.0,
-        "When does the feed pump P-101 stop on dry running?",
-        None,
-        &ch,
-    )
-    .unwrap();
+    let a = ask_pump(&ch).unwrap();
     assert!(a.grounded);
     assert!(a.citations[0].path.ends_with("pumps.md"));
     let kinds: Vec<String> = seen
@@ -314,22 +316,10 @@ fn documents_are_indexed_with_progress_and_questions_stream_an_answer() {
         }
         Ok(())
     });
-    let e = ask_blocking(
-        &st.0,
-        "When does the feed pump P-101 stop on dry running?",
-        None,
-        &ch,
-    )
-    .unwrap_err();
+    let e = ask_pump(&ch).unwrap_err();
     assert!(e.contains("Ask again"), "{e}");
     let (ch, _) = collect::<AskEvent>();
-    let a = ask_blocking(
-        &st.0,
-        "When does the feed pump P-101 stop on dry running?",
-        None,
-        &ch,
-    )
-    .unwrap();
+    let a = ask_pump(&ch).unwrap();
     assert!(a.grounded && !a.answer.is_empty());
 
     // A question the documents do not answer: no model call, the refusal streamed.

@@ -94,7 +94,6 @@ export interface ChunkView {
   path: string;
   page: number | null;
   citation: string;
-  heading: string;
   text: string;
 }
 

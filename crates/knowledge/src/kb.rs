@@ -119,29 +119,46 @@ pub struct Hit {
 impl Hit {
     /// `manual.pdf, p. 12` · `io.xlsx, sheet IO, rows 2–14` · `spec.md › Alarms`.
     pub fn citation(&self) -> String {
-        let name = Path::new(&self.path)
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| self.path.clone());
-        let mut s = name;
-        if let Some(p) = self.page {
-            s.push_str(&format!(", p. {p}"));
-        }
-        if let Some(sh) = &self.sheet {
-            s.push_str(&format!(", sheet {sh}"));
-        }
-        if let Some((a, b)) = self.rows {
-            if a == b {
-                s.push_str(&format!(", row {a}"));
-            } else {
-                s.push_str(&format!(", rows {a}–{b}"));
-            }
-        }
-        if !self.heading.is_empty() {
-            s.push_str(&format!(" › {}", self.heading));
-        }
-        s
+        citation(
+            &self.path,
+            self.page,
+            self.sheet.as_deref(),
+            self.rows,
+            &self.heading,
+        )
     }
+}
+
+/// How a passage is cited: the file name, then page, sheet and rows, and the
+/// heading path where there are any.
+pub fn citation(
+    path: &str,
+    page: Option<u32>,
+    sheet: Option<&str>,
+    rows: Option<(u32, u32)>,
+    heading: &str,
+) -> String {
+    let mut s = Path::new(path)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.to_owned());
+    if let Some(p) = page {
+        s.push_str(&format!(", p. {p}"));
+    }
+    if let Some(sh) = sheet {
+        s.push_str(&format!(", sheet {sh}"));
+    }
+    if let Some((a, b)) = rows {
+        if a == b {
+            s.push_str(&format!(", row {a}"));
+        } else {
+            s.push_str(&format!(", rows {a}–{b}"));
+        }
+    }
+    if !heading.is_empty() {
+        s.push_str(&format!(" › {heading}"));
+    }
+    s
 }
 
 #[derive(Debug, Clone, Serialize)]

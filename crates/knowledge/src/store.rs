@@ -75,6 +75,19 @@ pub struct ChunkRow {
     pub text: String,
 }
 
+impl ChunkRow {
+    /// `manual.pdf, p. 12` · `io.xlsx, sheet IO, rows 2–14` · `spec.md › Alarms`.
+    pub fn citation(&self) -> String {
+        crate::kb::citation(
+            &self.path,
+            self.page,
+            self.sheet.as_deref(),
+            self.rows,
+            &self.heading,
+        )
+    }
+}
+
 pub struct Store {
     conn: Connection,
 }

@@ -54,8 +54,8 @@ impl From<&Hit> for HitView {
 pub struct ChunkView {
     pub path: String,
     pub page: Option<u32>,
+    /// Includes the heading path, as the citation chips do.
     pub citation: String,
-    pub heading: String,
     pub text: String,
 }
 
@@ -178,19 +178,11 @@ pub async fn docs_chunk(state: State<'_, AppState>, chunk_id: i64) -> Result<Chu
                 .ok_or_else(|| {
                     format!("passage {chunk_id} is no longer in the knowledge base; search again")
                 })?;
-            let name = std::path::Path::new(&c.path)
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let citation = match c.page {
-                Some(p) => format!("{name}, p. {p}"),
-                None => name,
-            };
+            let citation = c.citation();
             Ok(ChunkView {
                 path: c.path,
                 page: c.page,
                 citation,
-                heading: c.heading,
                 text: c.text,
             })
         })

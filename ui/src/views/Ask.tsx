@@ -154,7 +154,6 @@ export function AskView() {
             <strong>{viewer.citation}</strong>
             <button onClick={() => setViewer(null)}>{t("viewer.close")}</button>
           </header>
-          {viewer.heading && <h4>{viewer.heading}</h4>}
           <pre>{viewer.text}</pre>
           <small>{viewer.path}</small>
         </div>

@@ -191,6 +191,53 @@ fn ask_cites_the_manual_page_or_says_the_documents_do_not_answer() {
 }
 
 #[test]
+fn ask_hands_a_calculation_to_a_tool_and_reports_what_it_computed() {
+    let home = tempfile::tempdir().unwrap();
+    let (code, out, err) = run(in_home(home.path())
+        .args(["ask", "--json", "--model"])
+        .arg(default_model())
+        .arg("What torque does a 22 kW motor deliver at 1470 rpm?"));
+    assert_eq!(code, 0, "{err}");
+    let a = json(&out);
+    let tool = &a["tool"];
+    assert!(
+        tool.is_object(),
+        "a quantity in the question offers the tools: {a}"
+    );
+    let call = &tool["call"];
+    let t = millwright_tools::find(call["tool"].as_str().unwrap()).expect("a known tool");
+    let pairs: Vec<(String, String)> = call["args"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+        .collect();
+    // Whatever the model chose, the answer reports what the tool makes of it.
+    let answer = a["answer"].as_str().unwrap();
+    match millwright_tools::call(t, &pairs) {
+        Ok(c) => {
+            assert!(answer.contains(&c.results()), "{answer}");
+            assert!(answer.contains(c.formula), "{answer}");
+            assert_eq!(tool["result"]["tool"], t.name);
+        }
+        Err(e) => {
+            assert_eq!(tool["error"], e.as_str());
+            assert!(answer.contains("millwright calc"), "{answer}");
+        }
+    }
+
+    // Without a quantity the documents answer (here: there are none), and
+    // no model is started for it.
+    let (code, out, err) = run(in_home(home.path())
+        .args(["ask", "--json", "--model", "/nonexistent.gguf"])
+        .arg("Which pump is P-101?"));
+    assert_eq!(code, 0, "{err}");
+    let a = json(&out);
+    assert!(a["tool"].is_null(), "{a}");
+    assert!(a["answer"].as_str().unwrap().contains("do not contain"));
+}
+
+#[test]
 fn plc_gen_cites_the_passage_from_the_documents_it_was_shown() {
     let home = tempfile::tempdir().unwrap();
     let docs = tempfile::tempdir().unwrap();

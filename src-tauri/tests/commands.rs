@@ -333,4 +333,25 @@ fn documents_are_indexed_with_progress_and_questions_stream_an_answer() {
     .unwrap();
     assert!(!a.grounded);
     assert!(seen.lock().unwrap().iter().any(|e| e["kind"] == "token"));
+
+    // A calculation goes to the tools: the call reaches the UI before the
+    // answer's text, which states what the tool computed.
+    let (ch, seen) = collect::<AskEvent>();
+    let a = ask_blocking(
+        &st.0,
+        "What torque does a 22 kW motor deliver at 1470 rpm?",
+        None,
+        &ch,
+    )
+    .unwrap();
+    let tool = a.tool.expect("a calculation question offers the tools");
+    if let Some(c) = &tool.result {
+        assert!(a.answer.contains(&c.results()), "{}", a.answer);
+    } else {
+        assert!(a.answer.contains("millwright calc"), "{}", a.answer);
+    }
+    let events = seen.lock().unwrap().clone();
+    let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["tool", "token", "done"], "{events:?}");
+    assert_eq!(events[0]["tool"]["call"]["tool"], tool.call.tool.as_str());
 }

@@ -1,11 +1,12 @@
-//! `millwright ask QUESTION`: an answer from the user's documents, with citations.
+//! `millwright ask QUESTION`: an answer from the user's documents, with
+//! citations, or from a mechanism model when the question asks for a calculation.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Args;
-use millwright_copilot::ask::{answer, retrieve, AskOptions};
+use millwright_copilot::ask::{answer, calculate, retrieve, wants_calculation, Answer, AskOptions};
 use millwright_copilot::plc::EngineCompleter;
 use millwright_knowledge::Options;
 
@@ -40,14 +41,23 @@ pub fn run(a: AskArgs) -> Result<ExitCode> {
         ..AskOptions::default()
     };
     let r = retrieve(&kb, &a.question, &opts).map_err(anyhow::Error::msg)?;
-    // The model starts only when the documents hold an answer.
-    let answer = if r.answerable {
+    let calc = wants_calculation(&a.question);
+    // The model starts only when a tool or the documents can answer.
+    let answer = if calc || r.answerable {
         let (mut eng, info) = a.engine.start()?;
         let mut model = EngineCompleter {
             engine: &mut eng,
             is_chat: info.is_chat,
         };
-        answer(&mut model, &r, opts.max_tokens).map_err(anyhow::Error::msg)?
+        let by_tool = if calc {
+            calculate(&mut model, &a.question).map_err(anyhow::Error::msg)?
+        } else {
+            None
+        };
+        match by_tool {
+            Some(t) => t,
+            None => answer(&mut model, &r, opts.max_tokens).map_err(anyhow::Error::msg)?,
+        }
     } else {
         r.not_found()
     };
@@ -55,6 +65,7 @@ pub fn run(a: AskArgs) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&answer)?);
     } else {
         println!("{}\n", answer.answer);
+        print_tool(&answer);
         for c in answer.citations.iter().filter(|c| c.cited) {
             println!("[{}] {}", c.n, c.citation);
         }
@@ -67,4 +78,23 @@ pub fn run(a: AskArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The call as a card: tool, inputs with units, formula, results, notes.
+fn print_tool(a: &Answer) {
+    let Some(t) = &a.tool else { return };
+    println!(
+        "call: {} {}",
+        t.call.tool,
+        serde_json::Value::Object(t.call.args.clone())
+    );
+    if let Some(c) = &t.result {
+        println!("  inputs:  {}", c.inputs_text());
+        println!("  formula: {}", c.formula);
+        println!("  source:  {}", c.source);
+        println!("  result:  {}", c.results());
+        for n in &c.notes {
+            println!("  note: {n}");
+        }
+    }
 }

@@ -80,10 +80,14 @@ pub fn run(a: CalcArgs) -> Result<ExitCode> {
                 println!("{}", r.title);
                 println!("  formula: {}", r.formula);
                 println!("  source:  {}", r.source);
-                let ins: Vec<String> = r.inputs.iter().map(|(k, v)| format!("{k} = {v}")).collect();
-                println!("  inputs:  {}", ins.join(", "));
+                println!("  inputs:  {}", r.inputs_text());
                 for o in &r.outputs {
-                    println!("  {} = {} {}", o.name, round(o.value), o.unit);
+                    println!(
+                        "  {} = {} {}",
+                        o.name,
+                        millwright_tools::display(o.value),
+                        o.unit
+                    );
                 }
                 for n in &r.notes {
                     println!("  note: {n}");
@@ -95,20 +99,6 @@ pub fn run(a: CalcArgs) -> Result<ExitCode> {
             eprintln!("error: {}: {e}", tool.name);
             Ok(ExitCode::from(2))
         }
-    }
-}
-
-/// Six significant digits: what a calculation's inputs justify.
-fn round(v: f64) -> String {
-    if v == 0.0 || !v.is_finite() {
-        return format!("{v}");
-    }
-    let digits = 6 - 1 - v.abs().log10().floor() as i32;
-    let s = format!("{:.*}", digits.clamp(0, 12) as usize, v);
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
     }
 }
 
@@ -174,7 +164,12 @@ fn with_model(a: &CalcArgs) -> Result<ExitCode> {
             Ok(r) => {
                 println!("  formula: {}", r.formula);
                 for o in &r.outputs {
-                    println!("  {} = {} {}", o.name, round(o.value), o.unit);
+                    println!(
+                        "  {} = {} {}",
+                        o.name,
+                        millwright_tools::display(o.value),
+                        o.unit
+                    );
                 }
                 Ok(ExitCode::SUCCESS)
             }

@@ -100,8 +100,27 @@ export interface ChunkView {
 export type AskEvent =
   | { kind: "retrieved"; answerable: boolean; citations: HitView[] }
   | { kind: "loading_model"; path: string }
+  | { kind: "tool"; tool: ToolUse }
   | { kind: "token"; text: string }
   | { kind: "done"; tokens_per_s: number };
+
+/// A mechanism model's result (crates/tools `Called`).
+export interface Calculation {
+  tool: string;
+  title: string;
+  formula: string;
+  source: string;
+  inputs: [string, string][];
+  outputs: { name: string; kind: string; unit: string; value: number }[];
+  notes: string[];
+}
+
+/// The call the model made and what the tool computed, or why it refused.
+export interface ToolUse {
+  call: { tool: string; args: Record<string, string> };
+  result: Calculation | null;
+  error: string | null;
+}
 
 export interface Citation {
   n: number;
@@ -142,6 +161,7 @@ export interface ChatMessage {
   role: "user" | "assistant";
   text: string;
   citations?: Citation[];
+  tool?: ToolUse;
 }
 
 export interface Chat {

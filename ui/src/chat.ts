@@ -1,6 +1,6 @@
 // Conversation logic without the DOM: building messages from answer events,
 // titles, Markdown export. Kept apart so unit tests cover it.
-import type { AskEvent, Chat, ChatMessage, Citation, HitView } from "./api";
+import type { AskEvent, Calculation, Chat, ChatMessage, Citation, HitView } from "./api";
 
 export function newChat(now: number): Chat {
   return { id: `chat-${now.toString(36)}`, title: "", updated: now, messages: [] };
@@ -16,6 +16,8 @@ export function applyEvent(msg: ChatMessage, e: AskEvent): ChatMessage {
   switch (e.kind) {
     case "retrieved":
       return { ...msg, citations: e.citations.map(hitToCitation) };
+    case "tool":
+      return { ...msg, tool: e.tool };
     case "token":
       return { ...msg, text: msg.text + e.text };
     default:
@@ -41,10 +43,29 @@ export function markCited(msg: ChatMessage): ChatMessage {
   return { ...msg, citations: (msg.citations ?? []).map((c) => ({ ...c, cited: used.has(c.n) })) };
 }
 
+/// Six significant digits, as the command line prints results.
+export function formatValue(v: number): string {
+  if (v === 0 || !isFinite(v)) return String(v);
+  return String(Number(v.toPrecision(6)));
+}
+
+/// `torque = 98.1092 N·m, …`
+export function resultsOf(c: Calculation): string {
+  return c.outputs.map((o) => `${o.name} = ${formatValue(o.value)} ${o.unit}`.trim()).join(", ");
+}
+
 export function toMarkdown(chat: Chat): string {
   const out = [`# ${chat.title || "Chat"}`, ""];
   for (const m of chat.messages) {
     out.push(m.role === "user" ? `**Q:** ${m.text}` : m.text, "");
+    const r = m.tool?.result;
+    if (r) {
+      out.push(`> **${r.title}** (\`${r.tool}\`)`, ">");
+      out.push(`> - inputs: ${r.inputs.map(([k, v]) => `${k} = ${v}`).join(", ")}`);
+      out.push(`> - formula: ${r.formula}`, `> - source: ${r.source}`, `> - result: ${resultsOf(r)}`);
+      for (const n of r.notes) out.push(`> - note: ${n}`);
+      out.push("");
+    }
     const cited = (m.citations ?? []).filter((c) => c.cited);
     for (const c of cited) out.push(`[${c.n}] ${c.citation} — ${c.path}`);
     if (cited.length) out.push("");

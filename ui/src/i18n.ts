@@ -61,6 +61,13 @@ const en = {
   "status.model_ready": "model ready",
   "error.prefix": "Error",
   "viewer.close": "Close",
+  "tool.calculation": "Calculation",
+  "tool.inputs": "Inputs",
+  "tool.formula": "Formula",
+  "tool.source": "Source",
+  "tool.result": "Result",
+  "tool.notes": "Notes",
+  "tool.refused": "The tool refused the model's call",
 };
 
 export type Key = keyof typeof en;
@@ -125,6 +132,13 @@ const zh: Record<Key, string> = {
   "status.model_ready": "模型就绪",
   "error.prefix": "错误",
   "viewer.close": "关闭",
+  "tool.calculation": "计算",
+  "tool.inputs": "输入",
+  "tool.formula": "公式",
+  "tool.source": "来源",
+  "tool.result": "结果",
+  "tool.notes": "说明",
+  "tool.refused": "工具拒绝了模型给出的调用",
 };
 
 export const dictionaries: Record<Lang, Record<Key, string>> = { en, zh };

@@ -2,11 +2,12 @@ import { describe, expect, it, beforeEach, afterEach } from "vitest";
 import { render } from "preact";
 import { mockIPC, clearMocks } from "@tauri-apps/api/mocks";
 import { dictionaries, initialLang, translate } from "./i18n";
-import { applyEvent, markCited, newChat, titleOf, toMarkdown, formatEta } from "./chat";
+import { applyEvent, markCited, newChat, titleOf, toMarkdown, formatEta, formatValue } from "./chat";
 import { offsetOf } from "./st-language";
 import { toCm, failureRows } from "./views/Plc";
 import { lang } from "./store";
-import type { ChatMessage } from "./api";
+import type { ChatMessage, ToolUse } from "./api";
+import { ToolCard } from "./views/Ask";
 
 describe("i18n", () => {
   it("has every English key in Chinese, translated", () => {
@@ -46,6 +47,30 @@ describe("chat", () => {
     expect(md).toContain("**Q:** When?");
     expect(md).toContain("[2] m.pdf, p. 13 — /d/m.pdf");
     expect(md).not.toContain("[1] m.pdf");
+  });
+  it("keeps a calculation with the answer and exports it", () => {
+    const use: ToolUse = {
+      call: { tool: "motor_torque", args: { power: "22 kW", speed: "1470 rpm" } },
+      result: {
+        tool: "motor_torque",
+        title: "Motor torque from power and speed",
+        formula: "T = P / ω",
+        source: "IEC 60034-1",
+        inputs: [["power", "22 kW"], ["speed", "1470 rpm"]],
+        outputs: [{ name: "torque", kind: "torque", unit: "N·m", value: 142.91529 }],
+        notes: [],
+      },
+      error: null,
+    };
+    let m: ChatMessage = { role: "assistant", text: "" };
+    m = applyEvent(m, { kind: "tool", tool: use });
+    m = applyEvent(m, { kind: "token", text: "Motor torque: torque = 142.915 N·m." });
+    expect(m.tool).toEqual(use);
+    const md = toMarkdown({ ...newChat(1), title: "T", messages: [m] });
+    expect(md).toContain("> - result: torque = 142.915 N·m");
+    expect(md).toContain("> - formula: T = P / ω");
+    expect(formatValue(0.000123456789)).toBe("0.000123457");
+    expect(formatValue(1234567)).toBe("1234570");
   });
   it("shortens long titles by characters", () => {
     expect(titleOf("电".repeat(80))).toHaveLength(60);
@@ -88,6 +113,20 @@ describe("the app shell with the IPC mocked", () => {
     root.remove();
     clearMocks();
     lang.set("en");
+  });
+
+  it("shows a refused tool call with the reason, in the UI's language", () => {
+    lang.set("zh");
+    const use: ToolUse = {
+      call: { tool: "three_phase_power", args: { cos_phi: "1.7" } },
+      result: null,
+      error: "`cos_phi` is 1.7, but must be from 0 to 1",
+    };
+    render(<ToolCard use={use} />, root);
+    const card = root.querySelector(".tool-card.refused")!;
+    expect(card.querySelector("summary")!.textContent).toContain("工具拒绝了模型给出的调用");
+    expect(card.textContent).toContain("cos_phi = 1.7");
+    expect(card.textContent).toContain("must be from 0 to 1");
   });
 
   it("renders in the saved language and shows the model", async () => {

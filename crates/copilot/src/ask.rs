@@ -1,4 +1,5 @@
-//! Answers from the user's documents, with numbered citations to file and page.
+//! Answers from the user's documents, with numbered citations to file and page,
+//! or from a mechanism model when the question asks for a calculation.
 //!
 //! Retrieval decides first whether the documents hold an answer at all: when
 //! the best passage covers too little of the question (see
@@ -13,6 +14,8 @@ use millwright_knowledge::{Hit, KnowledgeBase, MIN_COVERAGE};
 use serde::Serialize;
 
 use crate::plc::{request, Completer};
+use crate::tool_call::{self, ToolCall};
+use millwright_tools::Called;
 
 const BASE: &str = include_str!("../../../assets/prompts/ask_base.txt");
 const CHAT_SYSTEM: &str = include_str!("../../../assets/prompts/ask_chat_system.txt");
@@ -80,6 +83,103 @@ pub struct Answer {
     pub retrieved: Vec<Retrieved>,
     /// `[n]` markers the model wrote that match no passage (removed from the answer).
     pub invalid_citations: Vec<usize>,
+    /// The calculation that answered, when the question asked for one.
+    pub tool: Option<ToolUse>,
+}
+
+/// A call the model made and what the tool computed; `error` names the
+/// argument the model got wrong when the tool refused the call.
+#[derive(Debug, Clone, Serialize)]
+pub struct ToolUse {
+    pub call: ToolCall,
+    pub result: Option<Called>,
+    pub error: Option<String>,
+}
+
+/// Whether a question should first be offered to the mechanism models: it
+/// holds a number with a unit. The model still decides whether a tool fits.
+pub fn wants_calculation(question: &str) -> bool {
+    millwright_tools::quantity::mentions_quantity(question)
+}
+
+/// The command that runs a call by hand, for the user to correct.
+fn command_for(call: &ToolCall) -> String {
+    let mut pairs = call.pairs();
+    // In the tool's own order of arguments, as `calc --list` shows them.
+    if let Some(t) = millwright_tools::find(&call.tool) {
+        pairs.sort_by_key(|(k, _)| t.args.iter().position(|a| a.name == k));
+    }
+    let args: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("--{k} {}", serde_json::Value::String(v.clone())))
+        .collect();
+    format!("millwright calc {} {}", call.tool, args.join(" "))
+        .trim_end()
+        .to_string()
+}
+
+/// Answers with a mechanism model: the model picks the tool and copies the
+/// arguments, the tool computes, and the answer states the result, inputs and
+/// formula. `Ok(None)` when the model finds no tool fits (ask the documents).
+pub fn calculate(model: &mut dyn Completer, question: &str) -> Result<Option<Answer>, String> {
+    let Some((call, result)) = tool_call::answer(model, question)? else {
+        return Ok(None);
+    };
+    let zh = is_chinese(question);
+    let (answer, result, error) = match result {
+        Ok(c) => {
+            let text = if zh {
+                format!(
+                    "{}：{}。\n由 `{}` 计算，输入：{}。公式：{}。来源：{}。",
+                    c.title,
+                    c.results(),
+                    c.tool,
+                    c.inputs_text(),
+                    c.formula,
+                    c.source
+                )
+            } else {
+                format!(
+                    "{}: {}.\nComputed by `{}` from {}. Formula: {}. Source: {}.",
+                    c.title,
+                    c.results(),
+                    c.tool,
+                    c.inputs_text(),
+                    c.formula,
+                    c.source
+                )
+            };
+            (text, Some(c), None)
+        }
+        Err(e) => {
+            let text = if zh {
+                format!(
+                    "模型选择了 `{}` 计算，但它给出的参数无效：{e}。请核对后自行运行：`{}`",
+                    call.tool,
+                    command_for(&call)
+                )
+            } else {
+                format!(
+                    "The model chose the `{}` calculation, but its arguments are not valid: {e}. Check them and run it yourself: `{}`",
+                    call.tool,
+                    command_for(&call)
+                )
+            };
+            (text, None, Some(e))
+        }
+    };
+    Ok(Some(Answer {
+        answer,
+        grounded: false,
+        citations: Vec::new(),
+        retrieved: Vec::new(),
+        invalid_citations: Vec::new(),
+        tool: Some(ToolUse {
+            call,
+            result,
+            error,
+        }),
+    }))
 }
 
 /// Whether the text is mostly Chinese (the reply to an unanswerable question
@@ -203,6 +303,7 @@ impl Retrieval {
             citations: Vec::new(),
             retrieved: self.retrieved(),
             invalid_citations: Vec::new(),
+            tool: None,
         }
     }
 }
@@ -289,12 +390,14 @@ pub fn answer_streaming(
         citations,
         retrieved: r.retrieved(),
         invalid_citations: invalid,
+        tool: None,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scripted::Scripted;
 
     #[test]
     fn citations_out_of_range_are_removed_and_reported() {
@@ -302,6 +405,50 @@ mod tests {
         assert_eq!(a, "Use 24 V [2]. See  and [x].");
         assert_eq!(used, [2]);
         assert_eq!(bad, [7]);
+    }
+
+    #[test]
+    fn a_calculation_answer_states_result_inputs_and_formula() {
+        let mut m = Scripted::new(&[
+            r#"{"tool": "motor_torque", "args": {"power": "15 kW", "speed": "1460 rpm"}}"#,
+        ]);
+        let a = calculate(&mut m, "Torque of a 15 kW motor at 1460 rpm?")
+            .unwrap()
+            .unwrap();
+        assert!(a.answer.contains("torque = 98.1092 N·m"), "{}", a.answer);
+        assert!(
+            a.answer.contains("power = 15 kW, speed = 1460 rpm"),
+            "{}",
+            a.answer
+        );
+        assert!(a.answer.contains("T = "), "{}", a.answer);
+        let tool = a.tool.unwrap();
+        assert_eq!(tool.result.unwrap().tool, "motor_torque");
+        assert!(tool.error.is_none());
+    }
+
+    #[test]
+    fn a_refused_call_names_the_argument_and_the_command_to_fix_it() {
+        let mut m = Scripted::new(&[
+            r#"{"tool": "three_phase_power", "args": {"voltage": "400 V", "current": "32 A", "cos_phi": "1.7"}}"#,
+        ]);
+        let a = calculate(&mut m, "三相 400 V、32 A、功率因数 1.7 的功率？")
+            .unwrap()
+            .unwrap();
+        let tool = a.tool.unwrap();
+        assert!(tool.result.is_none());
+        assert!(tool.error.as_deref().unwrap().contains("`cos_phi`"));
+        assert!(a.answer.contains("参数无效"), "{}", a.answer);
+        assert!(
+            a.answer
+                .contains(r#"millwright calc three_phase_power --voltage "400 V""#),
+            "{}",
+            a.answer
+        );
+        let mut none = Scripted::new(&[r#"{"tool": "none"}"#]);
+        assert!(calculate(&mut none, "What is 3 m of cable?")
+            .unwrap()
+            .is_none());
     }
 
     #[test]

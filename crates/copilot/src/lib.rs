@@ -13,4 +13,6 @@ pub mod io_list;
 pub mod library;
 pub mod plc;
 pub mod plc_doc;
+#[cfg(test)]
+mod scripted;
 pub mod tool_call;

@@ -784,30 +784,7 @@ fn strip_fences(text: &str) -> &str {
 mod tests {
     use super::*;
 
-    /// Returns scripted texts in order and keeps every request it was given.
-    struct Scripted {
-        replies: Vec<&'static str>,
-        seen: Vec<GenerateRequest>,
-        chat: bool,
-    }
-
-    impl Completer for Scripted {
-        fn is_chat(&self) -> bool {
-            self.chat
-        }
-        fn complete(&mut self, request: &GenerateRequest) -> Result<Completion, String> {
-            self.seen.push(request.clone());
-            let text = self
-                .replies
-                .get(self.seen.len() - 1)
-                .ok_or("no more replies")?;
-            Ok(Completion {
-                text: text.to_string(),
-                finish: FinishReason::GrammarComplete,
-                tokens_per_s: 1.0,
-            })
-        }
-    }
+    use crate::scripted::Scripted;
 
     fn motor_vectors() -> Vectors {
         Vectors::from_json(

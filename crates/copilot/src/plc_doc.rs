@@ -277,30 +277,13 @@ fn wrap(text: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plc::Completion;
-    use millwright_engine::{FinishReason, GenerateRequest};
-
-    struct Scripted(Vec<&'static str>, usize);
-
-    impl Completer for Scripted {
-        fn is_chat(&self) -> bool {
-            false
-        }
-        fn complete(&mut self, _: &GenerateRequest) -> Result<Completion, String> {
-            self.1 += 1;
-            Ok(Completion {
-                text: self.0[self.1 - 1].into(),
-                finish: FinishReason::EndOfText,
-                tokens_per_s: 1.0,
-            })
-        }
-    }
+    use crate::scripted::Scripted;
 
     const CODE: &str = "FUNCTION_BLOCK FB_Latch\nVAR_INPUT\n    start : BOOL;\n    stop : BOOL;\nEND_VAR\nVAR_OUTPUT\n    running : BOOL;\nEND_VAR\nIF stop THEN\n    running := FALSE;\nELSIF start THEN\n    running := TRUE;\nEND_IF\nEND_FUNCTION_BLOCK\n";
 
     #[test]
     fn explain_reads_the_interface_from_the_tree() {
-        let mut m = Scripted(vec!["A latch. *) {evil}"], 0);
+        let mut m = Scripted::new(&["A latch. *) {evil}"]);
         let e = explain(&mut m, CODE, "English").unwrap();
         assert_eq!(e.pous, ["FUNCTION_BLOCK FB_Latch"]);
         assert_eq!(
@@ -319,13 +302,10 @@ mod tests {
 
     #[test]
     fn comments_go_above_statements_and_never_change_the_program() {
-        let mut m = Scripted(
-            vec![
-                " latches running; stop wins. *) x := 1; (*",
-                "line 9: stop has priority over start\nline 10: drop out\nline 3: not a statement\nline 99: nowhere\n",
-            ],
-            0,
-        );
+        let mut m = Scripted::new(&[
+            " latches running; stop wins. *) x := 1; (*",
+            "line 9: stop has priority over start\nline 10: drop out\nline 3: not a statement\nline 99: nowhere\n",
+        ]);
         let out = comment(&mut m, CODE).unwrap();
         assert!(
             out.starts_with(

@@ -222,37 +222,19 @@ pub fn grade(model: &mut dyn Completer, q: &Question) -> Graded {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plc::Completion;
-    use millwright_engine::{FinishReason, GenerateRequest};
-
-    struct Scripted(&'static str, Vec<GenerateRequest>);
-
-    impl Completer for Scripted {
-        fn is_chat(&self) -> bool {
-            false
-        }
-        fn complete(&mut self, r: &GenerateRequest) -> Result<Completion, String> {
-            self.1.push(r.clone());
-            Ok(Completion {
-                text: self.0.into(),
-                finish: FinishReason::GrammarComplete,
-                tokens_per_s: 1.0,
-            })
-        }
-    }
+    use crate::scripted::Scripted;
 
     #[test]
     fn a_call_runs_the_tool_and_none_is_no_call() {
-        let mut m = Scripted(
+        let mut m = Scripted::new(&[
             r#"{"tool": "motor_torque", "args": {"power": "15 kW", "speed": "1460 rpm"}}"#,
-            Vec::new(),
-        );
+        ]);
         let (call, result) = answer(&mut m, "Torque of a 15 kW motor at 1460 rpm?")
             .unwrap()
             .unwrap();
         assert_eq!(call.tool, "motor_torque");
         assert!((result.unwrap().outputs[0].value - 98.109_21).abs() < 1e-4);
-        let Input::Prompt(p) = &m.1[0].input else {
+        let Input::Prompt(p) = &m.seen[0].input else {
             panic!()
         };
         assert!(
@@ -263,7 +245,7 @@ mod tests {
             p.contains("- motor_torque(power: power in kW, speed: rotational speed in rpm)"),
             "{p}"
         );
-        let mut none = Scripted(r#"{"tool": "none"}"#, Vec::new());
+        let mut none = Scripted::new(&[r#"{"tool": "none"}"#]);
         assert!(answer(&mut none, "Who won the match?").unwrap().is_none());
     }
 

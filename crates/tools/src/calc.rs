@@ -132,6 +132,21 @@ pub static TOOLS: &[Tool] = &[
         run: pt100,
     },
     Tool {
+        name: "thermocouple",
+        title: "Thermocouple EMF and temperature (types K, J, T)",
+        description: "The EMF a type K, J or T thermocouple gives at a temperature, or the temperature for a measured EMF, with cold-junction compensation.",
+        formula: "E_measured = E(t) − E(t_cj);  t = E⁻¹(E_measured + E(t_cj)), E(t) the ITS-90 reference function (reference junction 0 °C)",
+        source: "IEC 60584-1:2013; NIST Monograph 175 (ITS-90 thermocouple reference functions)",
+        args: &[
+            Arg::choice("type", &["k", "j", "t"], "thermocouple type").or("k"),
+            Arg::choice("direction", &["to_emf", "to_temperature"], "to_emf: t → EMF; to_temperature: EMF → t").or("to_emf"),
+            Arg::number("temperature", Temperature, "°C", "hot-junction temperature, for to_emf").optional(),
+            Arg::number("emf", Voltage, "mV", "measured EMF at the terminals, for to_temperature").optional(),
+            Arg::number("cold_junction", Temperature, "°C", "temperature of the reference (cold) junction").or("0"),
+        ],
+        run: thermocouple,
+    },
+    Tool {
         name: "pid_tuning",
         title: "PID tuning rules",
         description: "Controller settings from step-response parameters (process gain K, dead time L, time constant T) or from the ultimate gain and period.",
@@ -408,6 +423,31 @@ fn pt100(i: &Inputs) -> Result<Calc, String> {
         ));
     }
     Ok(Calc::default().out("resistance", Resistance, "Ω", pt_resistance(r0, t)))
+}
+
+fn thermocouple(i: &Inputs) -> Result<Calc, String> {
+    let ty = crate::thermocouple::by_name(i.word("type")).ok_or("`type` must be k, j or t")?;
+    // Kelvin round trips leave ~1e-13 of noise at the range's ends.
+    let celsius = |name: &str| ((i.n(name) - 273.15) * 1e9).round() / 1e9;
+    let cj = ty
+        .emf_mv(celsius("cold_junction"))
+        .map_err(|e| format!("`cold_junction`: {e}"))?;
+    if i.word("direction") == "to_temperature" {
+        if !i.has("emf") {
+            return Err("to_temperature needs `emf`".into());
+        }
+        let t = ty
+            .temperature_c(i.n("emf") * 1e3 + cj)
+            .map_err(|e| format!("`emf` plus the cold junction's EMF: {e}"))?;
+        return Ok(Calc::default().out("temperature", Temperature, "°C", t + 273.15));
+    }
+    if !i.has("temperature") {
+        return Err("to_emf needs `temperature`".into());
+    }
+    let e = ty
+        .emf_mv(celsius("temperature"))
+        .map_err(|e| format!("`temperature`: {e}"))?;
+    Ok(Calc::default().out("emf", Voltage, "mV", (e - cj) * 1e-3))
 }
 
 fn pid_tuning(i: &Inputs) -> Result<Calc, String> {

@@ -9,6 +9,7 @@
 
 pub mod calc;
 pub mod quantity;
+pub mod thermocouple;
 
 use std::collections::HashMap;
 
@@ -188,6 +189,43 @@ pub struct Called {
     pub notes: Vec<String>,
 }
 
+/// A result to six significant digits: what a calculation's inputs justify.
+pub fn display(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let digits = 6 - 1 - v.abs().log10().floor() as i32;
+    let s = format!("{:.*}", digits.clamp(0, 12) as usize, v);
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+impl Called {
+    /// The results on one line: `torque = 98.1092 N·m`.
+    pub fn results(&self) -> String {
+        self.outputs
+            .iter()
+            .map(|o| {
+                format!("{} = {} {}", o.name, display(o.value), o.unit)
+                    .trim_end()
+                    .to_string()
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+    /// The inputs as understood: `power = 15 kW, speed = 1460 rpm`.
+    pub fn inputs_text(&self) -> String {
+        self.inputs
+            .iter()
+            .map(|(k, v)| format!("{k} = {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 pub fn all() -> &'static [Tool] {
     calc::TOOLS
 }
@@ -272,10 +310,9 @@ pub fn call(tool: &Tool, given: &[(String, String)]) -> Result<Called, String> {
         let high_ok = a.max.is_none_or(|hi| shown <= hi);
         if !(low_ok && high_ok) {
             return Err(format!(
-                "`{}` is {} {}, but must be {}",
+                "`{}` is {}, but must be {}",
                 a.name,
-                show(shown),
-                a.unit,
+                format!("{} {}", show(shown), a.unit).trim_end(),
                 range_text(a)
             ));
         }

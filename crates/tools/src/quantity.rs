@@ -351,6 +351,49 @@ impl Kind {
     }
 }
 
+/// Whether the text holds a number followed by a unit some kind knows
+/// (`15 kW`, `1460rpm`, `12.5 mV，`, `75 °C`): the sign that a question wants
+/// a calculation rather than a passage from the documents. A bare number
+/// (a tag like `P-101`, a year) is not enough.
+pub fn mentions_quantity(text: &str) -> bool {
+    let chars: Vec<char> = text.chars().collect();
+    let unit_char = |c: char| c.is_ascii_alphanumeric() || "°/·²³Ω%".contains(c);
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
+            i += 1;
+        }
+        let mut j = i;
+        while j < chars.len() && chars[j] == ' ' {
+            j += 1;
+        }
+        let mut end = j;
+        while end < chars.len() && unit_char(chars[end]) {
+            end += 1;
+        }
+        // The longest known unit the word starts with ("kWh" before "kW"),
+        // as long as no letter follows it ("m" is not "motor").
+        for k in (j + 1..=end).rev() {
+            let word: String = chars[j..k].iter().collect();
+            let next_is_letter = chars
+                .get(k)
+                .is_some_and(|c| c.is_alphabetic() && c.is_ascii());
+            if !next_is_letter
+                && !word.is_empty()
+                && ALL.iter().any(|kind| kind.units().contains(&word.as_str()))
+            {
+                return true;
+            }
+        }
+        i = end.max(i + 1);
+    }
+    false
+}
+
 pub const ALL: [Kind; 18] = [
     Kind::Pressure,
     Kind::Flow,
@@ -371,3 +414,29 @@ pub const ALL: [Kind; 18] = [
     Kind::Resistance,
     Kind::Ratio,
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::mentions_quantity;
+
+    #[test]
+    fn numbers_with_units_are_quantities_and_tags_are_not() {
+        for q in [
+            "What torque does a 22 kW motor deliver at 1470 rpm?",
+            "Convert 150 gpm to m3/h.",
+            "J型热电偶测得 12.5 mV，冷端 20 °C，温度是多少？",
+            "How long is a cable with 4mm2 cross-section?",
+            "10 bar in psi",
+        ] {
+            assert!(mentions_quantity(q), "{q}");
+        }
+        for q in [
+            "Which pump is P-101 and what does it do?",
+            "What did the 2023 commissioning report say about the 3 conveyors?",
+            "泵站调试报告中 2 号泵的故障是什么？",
+            "Where is motor M1 mounted?",
+        ] {
+            assert!(!mentions_quantity(q), "{q}");
+        }
+    }
+}

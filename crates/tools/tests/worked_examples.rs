@@ -236,6 +236,58 @@ fn instrumentation() {
     );
 }
 
+/// NIST Monograph 175 / IEC 60584-1 table values (reference junction 0 °C),
+/// given there to 1 µV.
+#[test]
+fn thermocouples() {
+    for (ty, t, mv) in [
+        ("k", "-200", -5.891),
+        ("k", "100", 4.096),
+        ("k", "500", 20.644),
+        ("k", "1000", 41.276),
+        ("k", "1372", 54.886),
+        ("j", "-100", -4.633),
+        ("j", "200", 10.779),
+        ("j", "1000", 57.953),
+        ("t", "-100", -3.379),
+        ("t", "400", 20.872),
+    ] {
+        expect(
+            "thermocouple",
+            &[("type", ty), ("temperature", t)],
+            &[("emf", mv, 0.0006 / mv.abs())],
+        );
+    }
+    // 20.644 mV from a type K is 500 °C (to the table's resolution).
+    expect(
+        "thermocouple",
+        &[("direction", "to_temperature"), ("emf", "20.644 mV")],
+        &[("temperature", 500.0, 0.02 / 500.0)],
+    );
+    // Cold-junction compensation: terminals at 25 °C (E = 1.000 mV for type
+    // K) read 20.644 − 1.000 = 19.644 mV with the hot junction at 500 °C.
+    expect(
+        "thermocouple",
+        &[("temperature", "500 °C"), ("cold_junction", "25 °C")],
+        &[("emf", 19.644, 0.0006 / 19.644)],
+    );
+    expect(
+        "thermocouple",
+        &[
+            ("direction", "to_temperature"),
+            ("emf", "19.644 mV"),
+            ("cold_junction", "25"),
+        ],
+        &[("temperature", 500.0, 0.02 / 500.0)],
+    );
+    // A type J at 100 °F (37.78 °C): 1.942 mV.
+    expect(
+        "thermocouple",
+        &[("type", "J"), ("temperature", "100 °F")],
+        &[("emf", 1.942, 0.0006 / 1.942)],
+    );
+}
+
 #[test]
 fn control() {
     // Ziegler–Nichols open loop (reaction curve), K = 2, L = 3 s, T = 30 s.
@@ -459,6 +511,19 @@ fn bad_input_names_the_argument_and_the_valid_range() {
         e.contains("`power`") && e.contains("unknown unit") && e.contains("kW"),
         "{e}"
     );
+    let e = run("thermocouple", &[("type", "t"), ("temperature", "500 °C")]).unwrap_err();
+    assert!(
+        e.contains("`temperature`") && e.contains("−270 to 400 °C") && e.contains("type T"),
+        "{e}"
+    );
+    let e = run(
+        "thermocouple",
+        &[("direction", "to_temperature"), ("emf", "80 mV")],
+    )
+    .unwrap_err();
+    assert!(e.contains("`emf`") && e.contains("54.886 mV"), "{e}");
+    let e = run("thermocouple", &[("type", "s"), ("temperature", "100")]).unwrap_err();
+    assert!(e.contains("`type`") && e.contains("k, j, t"), "{e}");
     let e = run("pt100", &[("temperature", "900 °C")]).unwrap_err();
     assert!(e.contains("−200 to 850 °C"), "{e}");
     let e = run(

@@ -1,6 +1,9 @@
-//! Questions to the documents, answered by the model as it generates.
+//! Questions to the documents, answered by the model as it generates, or
+//! handed to a mechanism model when they ask for a calculation.
 
-use millwright_copilot::ask::{answer_streaming, retrieve, Answer, AskOptions};
+use millwright_copilot::ask::{
+    answer_streaming, calculate, retrieve, wants_calculation, Answer, AskOptions, ToolUse,
+};
 use millwright_copilot::plc::EngineCompleter;
 use millwright_engine::{Engine, LoadParams, WorkerCommand};
 use millwright_knowledge::index::Filter;
@@ -25,6 +28,10 @@ pub enum AskEvent {
     /// The model is being loaded (first question, or after settings changed).
     LoadingModel {
         path: String,
+    },
+    /// A calculation answered: the call, and what the tool computed.
+    Tool {
+        tool: ToolUse,
     },
     Token {
         text: String,
@@ -69,6 +76,29 @@ pub fn ask_blocking(
     collection: Option<String>,
     events: &Channel<AskEvent>,
 ) -> Result<Answer, String> {
+    if wants_calculation(question) {
+        ensure_engine(s, events)?;
+        let mut guard = lock(&s.engine);
+        let (engine, info) = guard.as_mut().expect("started above");
+        let is_chat = info.is_chat;
+        let mut model = EngineCompleter { engine, is_chat };
+        match calculate(&mut model, question) {
+            Ok(Some(a)) => {
+                if let Some(tool) = &a.tool {
+                    let _ = events.send(AskEvent::Tool { tool: tool.clone() });
+                }
+                let _ = events.send(AskEvent::Token {
+                    text: a.answer.clone(),
+                });
+                // The call is a few dozen tokens: no speed worth showing.
+                let _ = events.send(AskEvent::Done { tokens_per_s: 0.0 });
+                return Ok(a);
+            }
+            // No tool fits: the documents may hold the answer.
+            Ok(None) => {}
+            Err(e) => return Err(restart_note(e)),
+        }
+    }
     let opts = AskOptions {
         filter: Filter {
             collection,
@@ -108,11 +138,13 @@ pub fn ask_blocking(
             });
             Ok(a)
         }
-        // The engine restarts its worker on the next request; say so.
-        Err(e) => Err(format!(
-            "{e}. Ask again: the model is restarted automatically."
-        )),
+        Err(e) => Err(restart_note(e)),
     }
+}
+
+/// The engine restarts its worker on the next request; say so.
+fn restart_note(e: String) -> String {
+    format!("{e}. Ask again: the model is restarted automatically.")
 }
 
 #[tauri::command]

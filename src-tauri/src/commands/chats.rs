@@ -14,6 +14,9 @@ pub struct Message {
     /// The answer's citations as the UI shows them (any JSON).
     #[serde(default)]
     pub citations: serde_json::Value,
+    /// The calculation that answered, as the UI shows it (any JSON).
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub tool: serde_json::Value,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

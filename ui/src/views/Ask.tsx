@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { save } from "@tauri-apps/plugin-dialog";
-import { api, errorText, type Chat, type ChatMessage, type ChunkView } from "../api";
-import { applyEvent, markCited, newChat, titleOf, toMarkdown } from "../chat";
+import { api, errorText, type Chat, type ChatMessage, type ChunkView, type ToolUse } from "../api";
+import { applyEvent, markCited, newChat, resultsOf, titleOf, toMarkdown } from "../chat";
 import { status, useT } from "../store";
 
 export function AskView() {
@@ -97,6 +97,7 @@ export function AskView() {
           {chat.messages.map((m) => (
             <div class={`msg ${m.role}`}>
               <div class="text">{m.text}</div>
+              {m.tool && <ToolCard use={m.tool} />}
               {m.role === "assistant" && (m.citations ?? []).length > 0 && (
                 <div class="chips" aria-label={t("ask.sources")}>
                   {(m.citations ?? []).map((c: any) => (
@@ -159,5 +160,45 @@ export function AskView() {
         </div>
       )}
     </div>
+  );
+}
+
+/// A calculation in the conversation: the result at a glance, the call's
+/// inputs, formula and source when opened.
+export function ToolCard({ use }: { use: ToolUse }) {
+  const t = useT();
+  const r = use.result;
+  return (
+    <details class={`tool-card ${r ? "" : "refused"}`}>
+      <summary>
+        <span class="tool-name">{use.call.tool}</span>{" "}
+        {r ? `${r.title}: ${resultsOf(r)}` : t("tool.refused")}
+      </summary>
+      {r ? (
+        <dl>
+          <dt>{t("tool.inputs")}</dt>
+          <dd>{r.inputs.map(([k, v]) => `${k} = ${v}`).join(", ")}</dd>
+          <dt>{t("tool.formula")}</dt>
+          <dd class="formula">{r.formula}</dd>
+          <dt>{t("tool.source")}</dt>
+          <dd>{r.source}</dd>
+          <dt>{t("tool.result")}</dt>
+          <dd class="result">{resultsOf(r)}</dd>
+          {r.notes.length > 0 && (
+            <>
+              <dt>{t("tool.notes")}</dt>
+              <dd>{r.notes.join(" ")}</dd>
+            </>
+          )}
+        </dl>
+      ) : (
+        <dl>
+          <dt>{t("tool.inputs")}</dt>
+          <dd>{Object.entries(use.call.args).map(([k, v]) => `${k} = ${v}`).join(", ")}</dd>
+          <dt>{t("tool.refused")}</dt>
+          <dd>{use.error}</dd>
+        </dl>
+      )}
+    </details>
   );
 }

@@ -1,0 +1,41 @@
+//! A model for tests that returns scripted texts in order and keeps every
+//! request it was given, so the logic around the model is tested exactly.
+
+use millwright_engine::{FinishReason, GenerateRequest};
+
+use crate::plc::{Completer, Completion};
+
+pub struct Scripted {
+    pub replies: Vec<&'static str>,
+    pub seen: Vec<GenerateRequest>,
+    pub chat: bool,
+}
+
+impl Scripted {
+    /// A base model giving `replies` in order.
+    pub fn new(replies: &[&'static str]) -> Scripted {
+        Scripted {
+            replies: replies.to_vec(),
+            seen: Vec::new(),
+            chat: false,
+        }
+    }
+}
+
+impl Completer for Scripted {
+    fn is_chat(&self) -> bool {
+        self.chat
+    }
+    fn complete(&mut self, request: &GenerateRequest) -> Result<Completion, String> {
+        self.seen.push(request.clone());
+        let text = self
+            .replies
+            .get(self.seen.len() - 1)
+            .ok_or("no more replies")?;
+        Ok(Completion {
+            text: text.to_string(),
+            finish: FinishReason::GrammarComplete,
+            tokens_per_s: 1.0,
+        })
+    }
+}

@@ -16,6 +16,8 @@ pub const COMMANDS: &[&str] = &[
     "st_check",
     "st_format",
     "st_test",
+    "st_plcopen",
+    "plc_generate",
     "save_text",
     "chats_list",
     "chat_save",

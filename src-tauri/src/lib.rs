@@ -16,10 +16,20 @@ pub use state::{AppState, Shared};
 /// as the command line's).
 pub const ENGINE_WORKER_ARG: &str = "__engine-worker";
 
+/// How much lower than the app's the engine worker's CPU priority is.
+const WORKER_NICENESS: libc::c_int = 4;
+
 /// Runs a worker when this process was started as one; `None` otherwise.
 pub fn run_worker_if_asked() -> Option<i32> {
     let first = std::env::args_os().nth(1)?;
     if first == ENGINE_WORKER_ARG {
+        // The window comes first: under contention for the cores (llama.cpp
+        // takes them all) the scheduler favours the UI over generation, which
+        // loses nothing when the machine is otherwise idle.
+        // SAFETY: setpriority only reads its arguments; 0 is this process.
+        unsafe {
+            libc::setpriority(libc::PRIO_PROCESS, 0, WORKER_NICENESS);
+        }
         return Some(millwright_engine::worker::main());
     }
     if first == millwright_knowledge::isolate::WORKER_ARG {
@@ -51,6 +61,8 @@ pub fn build<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> 
             commands::st::st_check,
             commands::st::st_format,
             commands::st::st_test,
+            commands::st::st_plcopen,
+            commands::plc::plc_generate,
             commands::files::save_text,
             commands::chats::chats_list,
             commands::chats::chat_save,

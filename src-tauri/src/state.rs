@@ -1,14 +1,16 @@
 //! What the commands share: the data directory, the engine (started on the
 //! first question), and the knowledge base used for searching.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use millwright_engine::{Canceller, Engine, ModelInfo};
+use millwright_copilot::plc::EngineCompleter;
+use millwright_engine::{Canceller, Engine, LoadParams, ModelInfo};
 use millwright_knowledge::isolate::WorkerCommand;
 use millwright_knowledge::{KnowledgeBase, Options};
+use millwright_models::local::Settings;
 use millwright_models::Home;
 
 pub struct Shared {
@@ -72,5 +74,38 @@ impl Shared {
             *guard = Some(self.open_kb()?);
         }
         f(guard.as_ref().expect("just opened"))
+    }
+
+    /// Runs `f` with the model of the settings, loading it first when it is
+    /// not running (`on_loading` is told which file, since that takes seconds).
+    pub fn with_model<T>(
+        &self,
+        on_loading: impl FnOnce(&Path),
+        f: impl FnOnce(&mut EngineCompleter<'_>) -> Result<T, String>,
+    ) -> Result<T, String> {
+        let mut guard = lock(&self.engine);
+        if guard.is_none() {
+            let settings = Settings::load(&self.home).map_err(|e| e.to_string())?;
+            let path = crate::commands::app::model_path(&self.home)?;
+            on_loading(&path);
+            let mut engine = Engine::new(millwright_engine::WorkerCommand {
+                program: self.worker_exe.clone(),
+                args: vec![crate::ENGINE_WORKER_ARG.into()],
+            });
+            let params = LoadParams {
+                n_ctx: settings.context_size,
+                threads: settings.threads,
+                gpu_layers: settings.gpu_layers.unwrap_or(0),
+                ..LoadParams::default()
+            };
+            let info = engine
+                .load(&path, params)
+                .map_err(|e| format!("the model could not be loaded: {e}"))?;
+            *lock(&self.canceller) = Some(engine.canceller());
+            *guard = Some((engine, info));
+        }
+        let (engine, info) = guard.as_mut().expect("loaded above");
+        let is_chat = info.is_chat;
+        f(&mut EngineCompleter { engine, is_chat })
     }
 }

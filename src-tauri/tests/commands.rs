@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use millwright_desktop::commands::ask::{ask_blocking, AskEvent};
 use millwright_desktop::commands::docs::add_blocking;
+use millwright_desktop::commands::plc::{generate_blocking, GenEvent, GenRequest};
 use millwright_desktop::{AppState, COMMANDS};
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, Channel, InvokeBody};
@@ -145,6 +146,57 @@ fn st_commands_check_format_and_run_vectors() {
     assert_eq!(r["cases"][0]["failures"][0]["step"], 3);
     let e = invoke(&w, "st_test", json!({"code": fb, "vectorsJson": "{"})).unwrap_err();
     assert!(e.as_str().unwrap().starts_with("test vectors:"), "{e}");
+
+    // PLCopen XML that imports back to the same block.
+    let x = invoke(&w, "st_plcopen", json!({"code": fb})).unwrap();
+    let xml = x["xml"].as_str().unwrap();
+    assert!(
+        xml.contains("<pou name=\"FB_Latch\" pouType=\"functionBlock\">"),
+        "{xml}"
+    );
+    let back = millwright_iec61131::plcopen::import(xml).unwrap();
+    assert!(back.contains("q := (s OR q) AND NOT r;"), "{back}");
+    let e = invoke(&w, "st_plcopen", json!({"code": bad})).unwrap_err();
+    assert!(e.as_str().unwrap().contains("does not parse"), "{e}");
+}
+
+#[test]
+fn generation_refuses_bad_input_by_name_before_the_model_starts() {
+    let home = tempfile::tempdir().unwrap();
+    let st = state(home.path());
+    let req = |v: Value| -> GenRequest { serde_json::from_value(v).unwrap() };
+    let (ch, seen) = collect::<GenEvent>();
+    let cases = [
+        (json!({"spec": "  ", "rounds": 1}), "describe the block"),
+        (json!({"spec": "a latch", "rounds": 11}), "0 to 10"),
+        (
+            json!({"spec": "a latch", "rounds": 1, "vectors_json": "{\"pou\": 1}"}),
+            "test vectors:",
+        ),
+        (
+            json!({"spec": "a latch", "rounds": 1, "io_list": "/nonexistent/io.csv"}),
+            "IO list /nonexistent/io.csv: no such file",
+        ),
+    ];
+    for (r, want) in cases {
+        let e = generate_blocking(&st.0, &req(r.clone()), &ch).unwrap_err();
+        assert!(e.contains(want), "{r}: {e}");
+    }
+    let io = home.path().join("io.csv");
+    std::fs::write(
+        &io,
+        "Tag,Address,Type,Comment\nstart,%IX0.0,BOOL,Start\nstop,%IX0.0,BOOL,Stop\nspeed,%IW2,FLOAT,Speed\n",
+    )
+    .unwrap();
+    let e = generate_blocking(
+        &st.0,
+        &req(json!({"spec": "a latch", "rounds": 1, "io_list": io.to_str().unwrap()})),
+        &ch,
+    )
+    .unwrap_err();
+    assert!(e.contains("row 3") && e.contains("row 4"), "{e}");
+    assert!(seen.lock().unwrap().is_empty(), "no model was started");
+    assert!(st.0.engine.lock().unwrap().is_none());
 }
 
 #[test]
@@ -354,4 +406,39 @@ fn documents_are_indexed_with_progress_and_questions_stream_an_answer() {
     let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["tool", "token", "done"], "{events:?}");
     assert_eq!(events[0]["tool"]["call"]["tool"], tool.call.tool.as_str());
+
+    // A block from a spec, with the user's vectors: the report is complete and
+    // each attempt streamed as it was written.
+    let vectors = json!({"pou": "FB_PumpLatch", "cases": [{"name": "start latches", "steps": [
+        {"in": {"start": true, "stop": false}, "expect": {"running": true}},
+        {"in": {"start": false}, "expect": {"running": true}},
+        {"in": {"stop": true}, "expect": {"running": false}}]}]});
+    let (ch, seen) = collect::<GenEvent>();
+    let req: GenRequest = serde_json::from_value(json!({
+        "spec": "The feed pump P-101 starts with start and runs until stop; it stops after dry running.",
+        "vectors_json": vectors.to_string(),
+        "rounds": 1,
+        "use_documents": true,
+    }))
+    .unwrap();
+    let r = generate_blocking(&st.0, &req, &ch).unwrap();
+    assert!(r.code.contains("FUNCTION_BLOCK FB_PumpLatch"), "{}", r.code);
+    assert_eq!(r.verified.tests_total, 1);
+    assert_eq!(r.vectors_source.as_deref(), Some("user"));
+    assert!((1..=2).contains(&r.verified.rounds));
+    assert_eq!(r.history.len() as u32, r.verified.rounds);
+    assert!(
+        r.citations.iter().any(|c| c.source.ends_with("pumps.md")),
+        "the pump spec is cited: {:?}",
+        r.citations
+    );
+    let events = seen.lock().unwrap().clone();
+    assert_eq!(events[0]["kind"], "context", "{events:?}");
+    assert_eq!(events[1], json!({"kind": "attempt", "n": 1}));
+    let attempts = events.iter().filter(|e| e["kind"] == "attempt").count();
+    assert_eq!(
+        attempts as u32, r.verified.rounds,
+        "one streamed attempt per round"
+    );
+    assert!(events.iter().filter(|e| e["kind"] == "token").count() > 1);
 }

@@ -1,8 +1,10 @@
 //! End to end in the real app window: tauri-driver and WebKitWebDriver under
 //! Xvfb, driven over the WebDriver protocol. The app starts on a temporary data
 //! directory with the default model; the test adds a folder, asks a question
-//! and waits for a streamed answer with a citation chip, types wrong code into
-//! the PLC editor and sees the diagnostic come and go, and switches the UI to
+//! and waits for a streamed answer with a citation chip, asks for a calculation
+//! and sees the tool's card, types wrong code into the PLC editor and sees the
+//! diagnostic come and go, generates a block from a spec while typing in the
+//! editor (measuring keystroke-to-frame latency), and switches the UI to
 //! Chinese. Every step saves a screenshot under the test's output folder.
 //!
 //! `cargo xtask test` installs what this needs and sets MILLWRIGHT_E2E=1; a
@@ -192,6 +194,12 @@ fn the_real_app_indexes_answers_checks_code_and_speaks_chinese() {
     let interactive_ms = started.elapsed().as_millis();
     eprintln!("cold start to an interactive window: {interactive_ms} ms (session start included)");
     shot(&s, "01-start");
+    // Script errors anywhere in the UI fail the test at the end.
+    s.exec(
+        "window.__errors = []; window.addEventListener('error', e => window.__errors.push(String(e.message))); window.addEventListener('unhandledrejection', e => window.__errors.push('unhandled: ' + String(e.reason))); return true",
+        json!([]),
+    )
+    .unwrap();
 
     // 2. Documents: add the fixture folder, see it indexed.
     s.click("#nav-docs").unwrap();
@@ -265,6 +273,29 @@ fn the_real_app_indexes_answers_checks_code_and_speaks_chinese() {
         .contains("pumps.md"));
     shot(&s, "03-answer");
 
+    // 3b. A calculation goes to a mechanism model and shows as a card.
+    s.type_into(
+        "#question",
+        "What torque does a 22 kW motor deliver at 1470 rpm?",
+    )
+    .unwrap();
+    s.click("#ask-send").unwrap();
+    wait_in(
+        &s,
+        &shots,
+        "the calculation card",
+        Duration::from_secs(120),
+        || s.exists("#ask-send") && s.exists("#messages .msg.assistant .tool-card"),
+    );
+    s.click("#messages .msg.assistant .tool-card summary")
+        .unwrap();
+    let card = s.text("#messages .msg.assistant .tool-card").unwrap();
+    assert!(
+        card.contains("Formula") || card.contains("refused"),
+        "an opened card shows the formula, or why the call was refused: {card}"
+    );
+    shot(&s, "04-calculation");
+
     // 4. PLC: wrong code shows a diagnostic; fixed code clears it.
     s.click("#nav-plc").unwrap();
     s.exec(
@@ -275,7 +306,7 @@ fn the_real_app_indexes_answers_checks_code_and_speaks_chinese() {
     wait_in(&s, &shots, "a diagnostic", Duration::from_secs(20), || {
         s.text("#problems").is_ok_and(|t| t.contains("3:7"))
     });
-    shot(&s, "04-plc-error");
+    shot(&s, "05-plc-error");
     s.click(".cm-content").unwrap();
     s.exec(
         "const v = window.__millwrightEditor; const line = v.state.doc.line(3); v.dispatch({changes: {from: line.to, insert: ';'}}); return true",
@@ -289,7 +320,144 @@ fn the_real_app_indexes_answers_checks_code_and_speaks_chinese() {
         Duration::from_secs(20),
         || s.exists("#no-problems"),
     );
-    shot(&s, "05-plc-fixed");
+    shot(&s, "06-plc-fixed");
+
+    // 4b. Generate a block from a spec; type in the editor while the model
+    // writes, key by key as a person types, timing each keystroke to the
+    // second frame after it (the frame that shows it), against the same
+    // typing with the model idle. Every key must arrive.
+    s.exec(
+        "window.__lat = []; document.addEventListener('keydown', () => { const t0 = performance.now(); requestAnimationFrame(() => requestAnimationFrame(() => window.__lat.push(performance.now() - t0))); }, true); return true",
+        json!([]),
+    )
+    .unwrap();
+    let burst = "(* typing while the model writes *)";
+    let latencies = |s: &Session| -> Vec<f64> {
+        let v = s
+            .exec(
+                "const l = window.__lat; window.__lat = []; return l",
+                json!([]),
+            )
+            .unwrap();
+        let mut l: Vec<f64> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v.as_f64())
+            .collect();
+        l.sort_by(f64::total_cmp);
+        assert!(l.len() >= burst.len(), "keystrokes were timed: {}", l.len());
+        l
+    };
+    let editor_text = |s: &Session| -> String {
+        s.exec(
+            "return window.__millwrightEditor.state.doc.toString()",
+            json!([]),
+        )
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned()
+    };
+    let clear_editor = |s: &Session| {
+        s.exec(
+            "const v = window.__millwrightEditor; v.dispatch({changes: {from: 0, to: v.state.doc.length, insert: ''}}); return true",
+            json!([]),
+        )
+        .unwrap();
+        s.click(".cm-content").unwrap();
+    };
+    let pct = |l: &[f64], p: f64| l[((l.len() - 1) as f64 * p).round() as usize];
+    clear_editor(&s);
+    for _ in 0..2 {
+        s.keys(burst, 30).unwrap();
+    }
+    let idle = latencies(&s);
+    assert_eq!(editor_text(&s), burst.repeat(2), "every key arrived");
+    s.type_into(
+        "#spec",
+        "A start/stop latch for a pump: start sets running, stop resets it and wins.",
+    )
+    .unwrap();
+    s.click("#gen-run").unwrap();
+    wait_in(
+        &s,
+        &shots,
+        "the model to write",
+        Duration::from_secs(60),
+        || s.exists("#gen-draft"),
+    );
+    clear_editor(&s);
+    let _ = latencies(&s);
+    for _ in 0..2 {
+        s.keys(burst, 30).unwrap();
+    }
+    let typed = editor_text(&s);
+    let still_generating = s.exists("#gen-stop");
+    shot(&s, "07-generating");
+    let busy = latencies(&s);
+    if still_generating {
+        assert_eq!(
+            typed,
+            burst.repeat(2),
+            "every key arrived while the model wrote"
+        );
+    }
+    eprintln!(
+        "keystroke to frame in the editor, idle: p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms ({} keys); while the model generates (typing {}): p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms ({} keys); p95 ratio {:.2}",
+        pct(&idle, 0.5),
+        pct(&idle, 0.95),
+        idle[idle.len() - 1],
+        idle.len(),
+        if still_generating { "ended before the model finished" } else { "outlasted the model" },
+        pct(&busy, 0.5),
+        pct(&busy, 0.95),
+        busy[busy.len() - 1],
+        busy.len(),
+        pct(&busy, 0.95) / pct(&idle, 0.95).max(1.0)
+    );
+    wait_in(
+        &s,
+        &shots,
+        "the verification summary",
+        Duration::from_secs(400),
+        || s.exists("#gen-summary"),
+    );
+    let summary = s.text("#gen-summary").unwrap();
+    eprintln!(
+        "generation in the app: {}",
+        s.text("#speed").unwrap_or_default()
+    );
+    assert!(
+        summary.contains("Parsed") && summary.contains("Tests") && summary.contains("Rounds"),
+        "{summary}"
+    );
+    let code = s
+        .exec(
+            "return window.__millwrightEditor.state.doc.toString()",
+            json!([]),
+        )
+        .unwrap();
+    assert!(
+        code.as_str().unwrap().contains("FUNCTION_BLOCK"),
+        "the generated block is in the editor: {code}"
+    );
+    // The problem list follows the generated code (the checker runs 300 ms
+    // after a change) and agrees with the summary's error count.
+    wait_in(
+        &s,
+        &shots,
+        "the problems of the generated code",
+        Duration::from_secs(20),
+        || {
+            s.exec(
+                "const m = document.querySelector('[data-part=\"gen.checked\"]').textContent.match(/\\((\\d+) \\//); return document.querySelectorAll('#problems li.error').length === Number(m[1])",
+                json!([]),
+            )
+            .is_ok_and(|v| v == json!(true))
+        },
+    );
+    shot(&s, "08-generated");
 
     // 5. Language: Chinese everywhere.
     s.click("#nav-settings").unwrap();
@@ -306,7 +474,20 @@ fn the_real_app_indexes_answers_checks_code_and_speaks_chinese() {
         || s.text("#nav-ask").is_ok_and(|t| t == "问答"),
     );
     assert_eq!(s.text("#nav-docs").unwrap(), "文档");
-    shot(&s, "06-chinese");
+    // The PLC view is hidden now; read the summary's text from the DOM.
+    let summary = s
+        .exec(
+            "return document.querySelector('#gen-summary').textContent",
+            json!([]),
+        )
+        .unwrap();
+    assert!(
+        summary.as_str().unwrap().contains("语法"),
+        "the verification summary is translated too: {summary}"
+    );
+    shot(&s, "09-chinese");
+    let errors = s.exec("return window.__errors", json!([])).unwrap();
+    assert_eq!(errors, json!([]), "script errors in the UI");
     s.close();
     let saved = std::fs::read_to_string(home.path().join("settings.json")).unwrap();
     assert!(saved.contains("\"zh\""), "{saved}");
@@ -314,9 +495,12 @@ fn the_real_app_indexes_answers_checks_code_and_speaks_chinese() {
         "01-start",
         "02-documents",
         "03-answer",
-        "04-plc-error",
-        "05-plc-fixed",
-        "06-chinese",
+        "04-calculation",
+        "05-plc-error",
+        "06-plc-fixed",
+        "07-generating",
+        "08-generated",
+        "09-chinese",
     ] {
         let p = shots.join(format!("{n}.png"));
         assert!(

@@ -253,7 +253,7 @@ pub fn run(cmd: PlcCmd) -> Result<ExitCode> {
                 if parsed.has_errors() {
                     eprintln!("not writing {}: the code does not parse", path.display());
                 } else {
-                    let created = super::st::now_xsd_datetime();
+                    let created = millwright_iec61131::plcopen::now_xsd_datetime();
                     let xml = millwright_iec61131::plcopen::export(
                         &report.code,
                         &parsed.file,

@@ -157,6 +157,43 @@ export interface TestFailure {
   actual: unknown;
 }
 
+export type GenEvent =
+  | { kind: "context"; citations: string[] }
+  | { kind: "loading_model"; path: string }
+  | { kind: "attempt"; n: number }
+  | { kind: "token"; text: string };
+
+export interface GenRequest {
+  spec: string;
+  io_list: string | null;
+  vectors_json: string | null;
+  rounds: number;
+  use_documents: boolean;
+}
+
+/// What a generated block achieved (crates/copilot `Verified`).
+export interface Verified {
+  parsed: boolean;
+  checked: boolean;
+  errors: number;
+  warnings: number;
+  tests_passed: number;
+  tests_total: number;
+  rounds: number;
+}
+
+export interface GenReport {
+  code: string;
+  verified: Verified;
+  diagnostics: Located[];
+  test_failures: string[];
+  citations: { source: string; title: string; page?: number }[];
+  interface: string[];
+  vectors_source?: string;
+  history: Verified[];
+  tokens_per_s: number;
+}
+
 export interface ChatMessage {
   role: "user" | "assistant";
   text: string;
@@ -193,6 +230,12 @@ export const api = {
   stCheck: (code: string) => invoke<Located[]>("st_check", { code }),
   stFormat: (code: string) => invoke<string>("st_format", { code }),
   stTest: (code: string, vectorsJson: string) => invoke<any>("st_test", { code, vectorsJson }),
+  stPlcopen: (code: string) => invoke<{ xml: string; notes: string[] }>("st_plcopen", { code }),
+  plcGenerate: (request: GenRequest, onEvent: (e: GenEvent) => void) => {
+    const ch = new Channel<GenEvent>();
+    ch.onmessage = onEvent;
+    return invoke<GenReport>("plc_generate", { request, onEvent: ch });
+  },
   saveText: (path: string, text: string) => invoke<void>("save_text", { path, text }),
   chatsList: () => invoke<{ id: string; title: string; updated: number }[]>("chats_list"),
   chatSave: (chat: Chat) => invoke<void>("chat_save", { chat }),

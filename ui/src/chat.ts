@@ -78,3 +78,29 @@ export function formatEta(s: number | null): string {
   if (s < 60) return `${Math.ceil(s)} s`;
   return `${Math.floor(s / 60)} min ${Math.ceil(s % 60)} s`;
 }
+
+/// Collects streamed text and hands it on at most every `ms` milliseconds, so
+/// the UI re-renders a few times a second instead of once per token (a
+/// software-rendered webview shares the cores with the model).
+export class TextBatcher {
+  private pending = "";
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  constructor(
+    private flushTo: (text: string) => void,
+    private ms = 80,
+  ) {}
+  push(text: string) {
+    this.pending += text;
+    if (this.timer === null) this.timer = setTimeout(() => this.flush(), this.ms);
+  }
+  /// Hands on whatever is pending now (call before the final update).
+  flush() {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.pending) {
+      const t = this.pending;
+      this.pending = "";
+      this.flushTo(t);
+    }
+  }
+}

@@ -10,6 +10,14 @@ import { SettingsView } from "./views/Settings";
 import "./style.css";
 
 type Page = "ask" | "docs" | "plc" | "settings";
+const PAGES: Page[] = ["ask", "docs", "plc", "settings"];
+
+/// Ctrl+1 … Ctrl+4 (⌘ on macOS) switch between the views.
+export function pageForKey(e: { key: string; ctrlKey: boolean; metaKey: boolean; altKey: boolean }): Page | null {
+  if (!(e.ctrlKey || e.metaKey) || e.altKey) return null;
+  const n = Number(e.key);
+  return Number.isInteger(n) && n >= 1 && n <= PAGES.length ? PAGES[n - 1] : null;
+}
 
 export function App() {
   const t = useT();
@@ -29,6 +37,20 @@ export function App() {
   useEffect(() => {
     document.documentElement.lang = lang.get() === "zh" ? "zh-CN" : "en";
   });
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const target = pageForKey(e);
+      if (target) {
+        e.preventDefault();
+        setPage(target);
+      } else if (e.key === "Escape" && status.get().busy) {
+        // Stops the answer or generation being written.
+        api.cancel();
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
   const pages: [Page, string][] = [
     ["ask", t("nav.ask")],
     ["docs", t("nav.docs")],
@@ -46,6 +68,7 @@ export function App() {
             aria-selected={page === p}
             class={page === p ? "active" : ""}
             onClick={() => setPage(p)}
+            title={`Ctrl+${PAGES.indexOf(p) + 1}`}
           >
             {label}
           </button>

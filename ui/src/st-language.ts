@@ -1,6 +1,6 @@
 // Structured Text highlighting for CodeMirror: keywords, types, comments
 // (nested `(* *)`, `//`), strings, numbers and typed/time literals.
-import { StreamLanguage, type StreamParser } from "@codemirror/language";
+import { StreamLanguage, StringStream, type StreamParser } from "@codemirror/language";
 
 const KEYWORDS = new Set(
   (
@@ -22,44 +22,48 @@ interface State {
   comment: number; // nesting depth of (* *)
 }
 
+// A plain function, not a method: StreamLanguage calls `token` without a
+// `this`, so the comment case recurses by name.
+function token(stream: StringStream, state: State): string | null {
+  if (state.comment > 0) {
+    while (!stream.eol()) {
+      if (stream.match("(*")) state.comment++;
+      else if (stream.match("*)")) {
+        state.comment--;
+        if (state.comment === 0) break;
+      } else stream.next();
+    }
+    return "comment";
+  }
+  if (stream.eatSpace()) return null;
+  if (stream.match("(*")) {
+    state.comment = 1;
+    return token(stream, state);
+  }
+  if (stream.match("//")) {
+    stream.skipToEnd();
+    return "comment";
+  }
+  if (stream.match(/^'([^'$]|\$.)*'?/) || stream.match(/^"([^"$]|\$.)*"?/)) return "string";
+  if (stream.match(/^(T|TIME|LT|LTIME|D|DATE|TOD|DT)#[0-9a-z_:.\-#]+/i)) return "number";
+  if (stream.match(/^[0-9]+#[0-9a-f_]+/i) || stream.match(/^[0-9][0-9_]*(\.[0-9_]+)?(e[+-]?[0-9]+)?/i))
+    return "number";
+  if (stream.match(/^%[IQM][XBWDL]?[0-9.]*/i)) return "atom";
+  const word = stream.match(/^[A-Za-z_][A-Za-z0-9_]*/) as RegExpMatchArray | null;
+  if (word) {
+    const w = word[0].toUpperCase();
+    if (KEYWORDS.has(w)) return "keyword";
+    if (TYPES.has(w)) return "typeName";
+    return "variableName";
+  }
+  stream.next();
+  return null;
+}
+
 export const stParser: StreamParser<State> = {
   name: "structured-text",
   startState: () => ({ comment: 0 }),
-  token(stream, state) {
-    if (state.comment > 0) {
-      while (!stream.eol()) {
-        if (stream.match("(*")) state.comment++;
-        else if (stream.match("*)")) {
-          state.comment--;
-          if (state.comment === 0) break;
-        } else stream.next();
-      }
-      return "comment";
-    }
-    if (stream.eatSpace()) return null;
-    if (stream.match("(*")) {
-      state.comment = 1;
-      return this.token!(stream, state);
-    }
-    if (stream.match("//")) {
-      stream.skipToEnd();
-      return "comment";
-    }
-    if (stream.match(/^'([^'$]|\$.)*'?/) || stream.match(/^"([^"$]|\$.)*"?/)) return "string";
-    if (stream.match(/^(T|TIME|LT|LTIME|D|DATE|TOD|DT)#[0-9a-z_:.\-#]+/i)) return "number";
-    if (stream.match(/^[0-9]+#[0-9a-f_]+/i) || stream.match(/^[0-9][0-9_]*(\.[0-9_]+)?(e[+-]?[0-9]+)?/i))
-      return "number";
-    if (stream.match(/^%[IQM][XBWDL]?[0-9.]*/i)) return "atom";
-    const word = stream.match(/^[A-Za-z_][A-Za-z0-9_]*/) as RegExpMatchArray | null;
-    if (word) {
-      const w = word[0].toUpperCase();
-      if (KEYWORDS.has(w)) return "keyword";
-      if (TYPES.has(w)) return "typeName";
-      return "variableName";
-    }
-    stream.next();
-    return null;
-  },
+  token,
 };
 
 export const structuredText = StreamLanguage.define(stParser);

@@ -2,9 +2,10 @@ import { describe, expect, it, beforeEach, afterEach } from "vitest";
 import { render } from "preact";
 import { mockIPC, clearMocks } from "@tauri-apps/api/mocks";
 import { dictionaries, initialLang, translate } from "./i18n";
-import { applyEvent, markCited, newChat, titleOf, toMarkdown, formatEta, formatValue } from "./chat";
-import { offsetOf } from "./st-language";
-import { toCm, failureRows } from "./views/Plc";
+import { applyEvent, markCited, newChat, titleOf, toMarkdown, formatEta, formatValue, TextBatcher } from "./chat";
+import { offsetOf, stParser } from "./st-language";
+import { StringStream } from "@codemirror/language";
+import { toCm, failureRows, summaryParts } from "./views/Plc";
 import { lang } from "./store";
 import type { ChatMessage, ToolUse } from "./api";
 import { ToolCard } from "./views/Ask";
@@ -72,6 +73,18 @@ describe("chat", () => {
     expect(formatValue(0.000123456789)).toBe("0.000123457");
     expect(formatValue(1234567)).toBe("1234570");
   });
+  it("batches streamed text and loses none of it", async () => {
+    const got: string[] = [];
+    const b = new TextBatcher((t) => got.push(t), 20);
+    for (const t of ["The ", "pump ", "stops"]) b.push(t);
+    expect(got).toEqual([]);
+    await new Promise((r) => setTimeout(r, 40));
+    expect(got).toEqual(["The pump stops"]);
+    b.push(" after 10 s.");
+    b.flush();
+    b.flush();
+    expect(got.join("")).toBe("The pump stops after 10 s.");
+  });
   it("shortens long titles by characters", () => {
     expect(titleOf("电".repeat(80))).toHaveLength(60);
     expect(formatEta(75)).toBe("1 min 15 s");
@@ -80,6 +93,39 @@ describe("chat", () => {
 });
 
 describe("PLC editor", () => {
+  it("highlights comments, nested and across lines, called as CodeMirror calls it", () => {
+    // StreamLanguage calls `token` unbound; a method using `this` threw on
+    // `(*` and the editor dropped the keys typed after it.
+    const token = stParser.token;
+    const state = stParser.startState!(2);
+    const kinds = (line: string) => {
+      const s = new StringStream(line, 4, 2);
+      const out: [string, string | null][] = [];
+      while (!s.eol()) {
+        const k = token(s, state);
+        out.push([s.current(), k]);
+        s.start = s.pos;
+      }
+      return out;
+    };
+    expect(kinds("x := 1; (* a (* b *)")).toEqual([
+      ["x", "variableName"],
+      [" ", null],
+      [":", null],
+      ["=", null],
+      [" ", null],
+      ["1", "number"],
+      [";", null],
+      [" ", null],
+      ["(* a (* b *)", "comment"],
+    ]);
+    expect(state.comment).toBe(1);
+    expect(kinds("still *) IF")).toEqual([
+      ["still *)", "comment"],
+      [" ", null],
+      ["IF", "keyword"],
+    ]);
+  });
   it("maps checker lines and columns to editor offsets", () => {
     const doc = "PROGRAM P\nx := 1\nEND_PROGRAM";
     expect(offsetOf(doc.split("\n"), 2, 1)).toBe(10);
@@ -88,6 +134,19 @@ describe("PLC editor", () => {
     ]);
     expect(d[0]).toMatchObject({ from: 15, to: 16, severity: "error" });
     expect(d[0].message).toContain("ST0001");
+  });
+  it("summarises what a generated block achieved", () => {
+    const parts = summaryParts({ parsed: true, checked: true, errors: 2, warnings: 1, tests_passed: 3, tests_total: 4, rounds: 3 });
+    expect(parts.map((p) => [p.label, p.ok, p.text])).toEqual([
+      ["gen.parsed", true, "✓"],
+      ["gen.checked", false, "✗ (2 / 1)"],
+      ["gen.tests", false, "3/4"],
+      ["gen.rounds_used", true, "3"],
+    ]);
+    const clean = summaryParts({ parsed: true, checked: true, errors: 0, warnings: 0, tests_passed: 2, tests_total: 2, rounds: 1 });
+    expect(clean.every((p) => p.ok)).toBe(true);
+    // No vectors: zero of zero tests is not a pass.
+    expect(summaryParts({ parsed: true, checked: true, errors: 0, warnings: 0, tests_passed: 0, tests_total: 0, rounds: 1 })[2].ok).toBe(false);
   });
   it("lists failed expectations and faults of a test report", () => {
     const rows = failureRows({
@@ -127,6 +186,16 @@ describe("the app shell with the IPC mocked", () => {
     expect(card.querySelector("summary")!.textContent).toContain("工具拒绝了模型给出的调用");
     expect(card.textContent).toContain("cos_phi = 1.7");
     expect(card.textContent).toContain("must be from 0 to 1");
+  });
+
+  it("switches views with Ctrl+1 to Ctrl+4 only", async () => {
+    const { pageForKey } = await import("./main");
+    const k = (key: string, ctrlKey = true, altKey = false) => pageForKey({ key, ctrlKey, metaKey: false, altKey });
+    expect(k("1")).toBe("ask");
+    expect(k("3")).toBe("plc");
+    expect(k("5")).toBeNull();
+    expect(k("2", false)).toBeNull();
+    expect(k("2", true, true)).toBeNull();
   });
 
   it("renders in the saved language and shows the model", async () => {

@@ -22,7 +22,8 @@ type Result<T> = std::result::Result<T, String>;
 /// exported PLCopen XML against the official schema in the tests; `millwright
 /// bench docs` measures ingest beside poppler's pdftotext; the desktop app
 /// (Tauri 2) builds against WebKitGTK 4.1 and its end-to-end test drives it
-/// with WebKitWebDriver under Xvfb; npm builds the UI.
+/// with WebKitWebDriver under Xvfb; npm builds the UI; the Noto CJK fonts let
+/// the webview draw the Chinese UI (a bare machine has no Han glyphs).
 const APT_PACKAGES: &[(&str, &str)] = &[
     ("cmake", "cmake"),
     ("clang", "clang"),
@@ -39,6 +40,7 @@ const APT_PACKAGES: &[(&str, &str)] = &[
     ("webkit2gtk-driver", "WebKitWebDriver"),
     ("xvfb", "Xvfb"),
     ("npm", "npm"),
+    ("fonts-noto-cjk", "Chinese fonts"),
 ];
 
 /// The WebDriver server the end-to-end test talks to, pinned to Tauri 2's.

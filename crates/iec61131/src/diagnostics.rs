@@ -59,6 +59,7 @@ codes! {
     WriteOutput = "ST0113", "an assignment to another block's output";
     LossyConversion = "ST0115", "an implicit conversion that may lose information";
     NeverAssigned = "ST0116", "a variable that is read but never assigned";
+    DuplicateName = "ST0117", "a variable declared twice in the same block";
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

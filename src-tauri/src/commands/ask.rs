@@ -4,17 +4,14 @@
 use millwright_copilot::ask::{
     answer_streaming, calculate, retrieve, wants_calculation, Answer, AskOptions, ToolUse,
 };
-use millwright_copilot::plc::EngineCompleter;
-use millwright_engine::{Engine, LoadParams, WorkerCommand};
 use millwright_knowledge::index::Filter;
-use millwright_models::local::Settings;
 use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::State;
 
 use super::blocking;
 use crate::state::{lock, Shared};
-use crate::{AppState, ENGINE_WORKER_ARG};
+use crate::AppState;
 
 /// What the UI sees while an answer is made, in order.
 #[derive(Debug, Clone, Serialize)]
@@ -41,62 +38,30 @@ pub enum AskEvent {
     },
 }
 
-/// Starts the engine with the settings' model if it is not running.
-fn ensure_engine(s: &Shared, events: &Channel<AskEvent>) -> Result<(), String> {
-    let mut guard = lock(&s.engine);
-    if guard.is_some() {
-        return Ok(());
-    }
-    let settings = Settings::load(&s.home).map_err(|e| e.to_string())?;
-    let path = super::app::model_path(&s.home)?;
-    let _ = events.send(AskEvent::LoadingModel {
-        path: path.display().to_string(),
-    });
-    let mut engine = Engine::new(WorkerCommand {
-        program: s.worker_exe.clone(),
-        args: vec![ENGINE_WORKER_ARG.into()],
-    });
-    let params = LoadParams {
-        n_ctx: settings.context_size,
-        threads: settings.threads,
-        gpu_layers: settings.gpu_layers.unwrap_or(0),
-        ..LoadParams::default()
-    };
-    let info = engine
-        .load(&path, params)
-        .map_err(|e| format!("the model could not be loaded: {e}"))?;
-    *lock(&s.canceller) = Some(engine.canceller());
-    *guard = Some((engine, info));
-    Ok(())
-}
-
 pub fn ask_blocking(
     s: &Shared,
     question: &str,
     collection: Option<String>,
     events: &Channel<AskEvent>,
 ) -> Result<Answer, String> {
+    let loading = |path: &std::path::Path| {
+        let _ = events.send(AskEvent::LoadingModel {
+            path: path.display().to_string(),
+        });
+    };
     if wants_calculation(question) {
-        ensure_engine(s, events)?;
-        let mut guard = lock(&s.engine);
-        let (engine, info) = guard.as_mut().expect("started above");
-        let is_chat = info.is_chat;
-        let mut model = EngineCompleter { engine, is_chat };
-        match calculate(&mut model, question) {
-            Ok(Some(a)) => {
-                if let Some(tool) = &a.tool {
-                    let _ = events.send(AskEvent::Tool { tool: tool.clone() });
-                }
-                let _ = events.send(AskEvent::Token {
-                    text: a.answer.clone(),
-                });
-                // The call is a few dozen tokens: no speed worth showing.
-                let _ = events.send(AskEvent::Done { tokens_per_s: 0.0 });
-                return Ok(a);
+        let calc = s.with_model(loading, |m| calculate(m, question).map_err(restart_note))?;
+        // None: no tool fits, and the documents may hold the answer.
+        if let Some(a) = calc {
+            if let Some(tool) = &a.tool {
+                let _ = events.send(AskEvent::Tool { tool: tool.clone() });
             }
-            // No tool fits: the documents may hold the answer.
-            Ok(None) => {}
-            Err(e) => return Err(restart_note(e)),
+            let _ = events.send(AskEvent::Token {
+                text: a.answer.clone(),
+            });
+            // The call is a few dozen tokens: no speed worth showing.
+            let _ = events.send(AskEvent::Done { tokens_per_s: 0.0 });
+            return Ok(a);
         }
     }
     let opts = AskOptions {
@@ -119,31 +84,25 @@ pub fn ask_blocking(
         let _ = events.send(AskEvent::Done { tokens_per_s: 0.0 });
         return Ok(a);
     }
-    ensure_engine(s, events)?;
-    let mut guard = lock(&s.engine);
-    let (engine, info) = guard.as_mut().expect("started above");
-    let is_chat = info.is_chat;
-    let started = std::time::Instant::now();
     let mut pieces = 0usize;
-    let mut model = EngineCompleter { engine, is_chat };
-    let result = answer_streaming(&mut model, &r, opts.max_tokens, &mut |t| {
-        pieces += 1;
-        let _ = events.send(AskEvent::Token { text: t.to_owned() });
+    let (a, secs) = s.with_model(loading, |m| {
+        // Timed after loading: the speed is the model's, not the disk's.
+        let started = std::time::Instant::now();
+        let a = answer_streaming(m, &r, opts.max_tokens, &mut |t| {
+            pieces += 1;
+            let _ = events.send(AskEvent::Token { text: t.to_owned() });
+        })
+        .map_err(restart_note)?;
+        Ok((a, started.elapsed().as_secs_f64().max(1e-6)))
+    })?;
+    let _ = events.send(AskEvent::Done {
+        tokens_per_s: pieces as f64 / secs,
     });
-    match result {
-        Ok(a) => {
-            let secs = started.elapsed().as_secs_f64().max(1e-6);
-            let _ = events.send(AskEvent::Done {
-                tokens_per_s: pieces as f64 / secs,
-            });
-            Ok(a)
-        }
-        Err(e) => Err(restart_note(e)),
-    }
+    Ok(a)
 }
 
 /// The engine restarts its worker on the next request; say so.
-fn restart_note(e: String) -> String {
+pub(crate) fn restart_note(e: String) -> String {
     format!("{e}. Ask again: the model is restarted automatically.")
 }
 

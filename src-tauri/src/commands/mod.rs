@@ -6,6 +6,7 @@ pub mod ask;
 pub mod chats;
 pub mod docs;
 pub mod files;
+pub mod plc;
 pub mod st;
 
 /// Runs blocking work off the async runtime's threads.

@@ -63,3 +63,29 @@ pub async fn st_test(code: String, vectors_json: String) -> Result<vectors::Repo
     })
     .await
 }
+
+/// The code as PLCopen TC6 XML (IEC 61131-10), for the UI to save; the notes
+/// list what TC6 cannot carry.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PlcOpen {
+    pub xml: String,
+    pub notes: Vec<String>,
+}
+
+#[tauri::command]
+pub async fn st_plcopen(code: String) -> Result<PlcOpen, String> {
+    bounded(&code)?;
+    super::blocking(move || {
+        let parsed = millwright_iec61131::parse(&code);
+        if parsed.has_errors() {
+            return Err("the code does not parse; fix the errors before exporting".into());
+        }
+        let created = millwright_iec61131::plcopen::now_xsd_datetime();
+        let e = millwright_iec61131::plcopen::export(&code, &parsed.file, "millwright", &created);
+        Ok(PlcOpen {
+            xml: e.xml,
+            notes: e.notes,
+        })
+    })
+    .await
+}

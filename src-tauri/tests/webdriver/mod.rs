@@ -84,6 +84,24 @@ impl Session {
         Ok(())
     }
 
+    /// Types into whatever has focus, key by key with `pause_ms` between
+    /// keys, as a person at a keyboard would (W3C actions).
+    pub fn keys(&self, text: &str, pause_ms: u64) -> Result<(), String> {
+        let mut actions = Vec::new();
+        for c in text.chars() {
+            actions.push(json!({"type": "keyDown", "value": c.to_string()}));
+            actions.push(json!({"type": "keyUp", "value": c.to_string()}));
+            actions.push(json!({"type": "pause", "duration": pause_ms}));
+        }
+        call(
+            "POST",
+            &self.url("/actions"),
+            Some(json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]})),
+        )?;
+        call("DELETE", &self.url("/actions"), None)?;
+        Ok(())
+    }
+
     pub fn text(&self, css: &str) -> Result<String, String> {
         let e = self.element(css)?;
         let v = call("GET", &self.url(&format!("/element/{e}/text")), None)?;

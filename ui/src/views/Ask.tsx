@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { save } from "@tauri-apps/plugin-dialog";
 import { api, errorText, type Chat, type ChatMessage, type ChunkView, type ToolUse } from "../api";
-import { applyEvent, markCited, newChat, resultsOf, titleOf, toMarkdown } from "../chat";
+import { applyEvent, markCited, newChat, resultsOf, TextBatcher, titleOf, toMarkdown } from "../chat";
 import { status, useT } from "../store";
 
 export function AskView() {
@@ -43,6 +43,7 @@ export function AskView() {
       // Speed while generating, from the first piece on (model loading excluded).
       let first = 0;
       let pieces = 0;
+      const text = new TextBatcher((t) => replace((m) => applyEvent(m, { kind: "token", text: t })));
       const answer = await api.ask(q, (e) => {
         if (e.kind === "loading_model") setNote(t("ask.loading_model"));
         if (e.kind === "token") {
@@ -54,8 +55,13 @@ export function AskView() {
             status.update((s) => ({ ...s, tokensPerS: (pieces - 1) / ((now - first) / 1000) }));
         }
         if (e.kind === "done") status.update((s) => ({ ...s, tokensPerS: e.tokens_per_s || s.tokensPerS }));
-        replace((m) => applyEvent(m, e));
+        if (e.kind === "token") text.push(e.text);
+        else {
+          text.flush();
+          replace((m) => applyEvent(m, e));
+        }
       });
+      text.flush();
       // The final text has its citations checked: markers that match no passage are gone.
       replace((m) => markCited({ ...m, text: answer.answer }));
     } catch (e) {

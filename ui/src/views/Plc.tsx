@@ -4,10 +4,12 @@ import { EditorView, keymap, lineNumbers } from "@codemirror/view";
 import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
 import { syntaxHighlighting, defaultHighlightStyle } from "@codemirror/language";
 import { linter, lintGutter, type Diagnostic } from "@codemirror/lint";
-import { save } from "@tauri-apps/plugin-dialog";
-import { api, errorText, type Located } from "../api";
+import { open, save } from "@tauri-apps/plugin-dialog";
+import { api, errorText, type GenReport, type Located, type Verified } from "../api";
+import { TextBatcher } from "../chat";
 import { offsetOf, structuredText } from "../st-language";
-import { useT } from "../store";
+import type { Key } from "../i18n";
+import { status, useT } from "../store";
 
 const SAMPLE = `FUNCTION_BLOCK FB_Motor
 VAR_INPUT
@@ -54,6 +56,20 @@ export function failureRows(report: any): { case: string; step: number; variable
   return rows;
 }
 
+/// The verification summary's parts, in the order the report gives them.
+export function summaryParts(v: Verified): { label: Key; ok: boolean; text: string }[] {
+  return [
+    { label: "gen.parsed", ok: v.parsed, text: v.parsed ? "✓" : "✗" },
+    {
+      label: "gen.checked",
+      ok: v.checked && v.errors === 0,
+      text: `${v.checked && v.errors === 0 ? "✓" : "✗"} (${v.errors} / ${v.warnings})`,
+    },
+    { label: "gen.tests", ok: v.tests_total > 0 && v.tests_passed === v.tests_total, text: `${v.tests_passed}/${v.tests_total}` },
+    { label: "gen.rounds_used", ok: true, text: String(v.rounds) },
+  ];
+}
+
 export function PlcView() {
   const t = useT();
   const host = useRef<HTMLDivElement>(null);
@@ -62,6 +78,17 @@ export function PlcView() {
   const [vectors, setVectors] = useState(SAMPLE_VECTORS);
   const [results, setResults] = useState<any | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [spec, setSpec] = useState("");
+  const [ioList, setIoList] = useState<string | null>(null);
+  const [rounds, setRounds] = useState(2);
+  const [useDocs, setUseDocs] = useState(true);
+  const [useVectors, setUseVectors] = useState(false);
+  const [generating, setGenerating] = useState(false);
+  const [progress, setProgress] = useState<string | null>(null);
+  const [draft, setDraft] = useState("");
+  const [report, setReport] = useState<GenReport | null>(null);
+  const [edited, setEdited] = useState(false);
+  const generatedCode = useRef<string | null>(null);
 
   useEffect(() => {
     if (!host.current) return;
@@ -91,6 +118,11 @@ export function PlcView() {
           syntaxHighlighting(defaultHighlightStyle),
           lintGutter(),
           check,
+          // The summary belongs to the generated code; say when it no longer matches.
+          EditorView.updateListener.of((u) => {
+            if (u.docChanged && generatedCode.current !== null)
+              setEdited(u.state.doc.toString() !== generatedCode.current);
+          }),
         ],
       }),
     });
@@ -121,6 +153,69 @@ export function PlcView() {
     }
   }
 
+  async function chooseIoList() {
+    const path = await open({ filters: [{ name: "IO list", extensions: ["csv", "xlsx", "xls", "ods"] }] });
+    if (typeof path === "string") setIoList(path);
+  }
+
+  async function generate() {
+    if (generating || !spec.trim()) return;
+    setError(null);
+    setGenerating(true);
+    setDraft("");
+    setProgress(null);
+    status.update((s) => ({ ...s, busy: true }));
+    let attempt = 0;
+    const text = new TextBatcher((t) => setDraft((d) => d + t));
+    try {
+      const r = await api.plcGenerate(
+        {
+          spec,
+          io_list: ioList,
+          vectors_json: useVectors ? vectors : null,
+          rounds,
+          use_documents: useDocs,
+        },
+        (e) => {
+          if (e.kind === "loading_model") setProgress(t("ask.loading_model"));
+          if (e.kind === "attempt") {
+            attempt = e.n;
+            text.flush();
+            setDraft("");
+            setProgress(`${t("gen.attempt")} ${e.n} / ${rounds + 1}`);
+          }
+          if (e.kind === "token") text.push(e.text);
+        },
+      );
+      generatedCode.current = r.code;
+      const v = view.current!;
+      v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: r.code } });
+      setEdited(false);
+      setReport(r);
+      setResults(null);
+      if (r.tokens_per_s > 0) status.update((s) => ({ ...s, tokensPerS: r.tokens_per_s }));
+    } catch (e) {
+      setError(errorText(e) + (attempt > 0 ? ` (${t("gen.attempt")} ${attempt})` : ""));
+    } finally {
+      text.flush();
+      setGenerating(false);
+      setProgress(null);
+      status.update((s) => ({ ...s, busy: false }));
+    }
+  }
+
+  async function exportPlcopen() {
+    setError(null);
+    try {
+      const out = await api.stPlcopen(code());
+      const path = await save({ filters: [{ name: "PLCopen XML", extensions: ["xml"] }] });
+      if (path) await api.saveText(path, out.xml);
+      if (out.notes.length) setError(out.notes.join("\n"));
+    } catch (e) {
+      setError(errorText(e));
+    }
+  }
+
   async function exportSt() {
     const path = await save({ filters: [{ name: "Structured Text", extensions: ["st"] }] });
     if (path) await api.saveText(path, code()).catch((e) => setError(errorText(e)));
@@ -128,17 +223,111 @@ export function PlcView() {
 
   const errors = problems.filter((p) => p.severity === "error").length;
   return (
-    <div class="plc">
-      <div class="toolbar">
-        <button onClick={format}>{t("plc.format")}</button>
-        <button id="run-tests" onClick={runTests}>
+    <div
+      class="plc"
+      onKeyDown={(e) => {
+        // Shortcuts while the PLC view has focus: run tests, format.
+        if (e.key === "F5") {
+          e.preventDefault();
+          runTests();
+        } else if (e.altKey && e.shiftKey && e.key.toLowerCase() === "f") {
+          e.preventDefault();
+          format();
+        }
+      }}
+    >
+      <details class="generate" open>
+        <summary>{t("gen.title")}</summary>
+        <textarea
+          id="spec"
+          value={spec}
+          placeholder={t("gen.placeholder")}
+          onInput={(e) => setSpec((e.target as HTMLTextAreaElement).value)}
+          onKeyDown={(e) => {
+            if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+              e.preventDefault();
+              generate();
+            }
+          }}
+        />
+        <div class="toolbar">
+          <button onClick={chooseIoList} title={ioList ?? ""}>
+            {ioList ? `${t("gen.io_list")}: ${ioList.split(/[\\/]/).pop()}` : t("gen.io_list")}
+          </button>
+          {ioList && (
+            <button class="link" onClick={() => setIoList(null)} aria-label={t("gen.clear_io_list")}>
+              ×
+            </button>
+          )}
+          <label>
+            {t("gen.rounds")}{" "}
+            <input
+              type="number"
+              min={0}
+              max={10}
+              value={rounds}
+              onInput={(e) => setRounds(Math.max(0, Math.min(10, Number((e.target as HTMLInputElement).value) || 0)))}
+            />
+          </label>
+          <label>
+            <input type="checkbox" checked={useDocs} onChange={(e) => setUseDocs((e.target as HTMLInputElement).checked)} />{" "}
+            {t("gen.use_documents")}
+          </label>
+          <label>
+            <input type="checkbox" checked={useVectors} onChange={(e) => setUseVectors((e.target as HTMLInputElement).checked)} />{" "}
+            {t("gen.use_vectors")}
+          </label>
+          {generating ? (
+            <button id="gen-stop" onClick={() => api.cancel()}>
+              {t("ask.stop")}
+            </button>
+          ) : (
+            <button id="gen-run" class="primary" onClick={generate} disabled={!spec.trim()} title="Ctrl+Enter">
+              {t("gen.generate")}
+            </button>
+          )}
+          {progress && <span class="note" id="gen-progress">{progress}</span>}
+        </div>
+        {generating && draft && <pre class="draft" id="gen-draft">{draft}</pre>}
+      </details>
+      <div class="toolbar" id="plc-toolbar">
+        <button onClick={format} title="Shift+Alt+F">
+          {t("plc.format")}
+        </button>
+        <button id="run-tests" onClick={runTests} title="F5">
           {t("plc.run_tests")}
         </button>
         <button onClick={exportSt}>{t("plc.export_st")}</button>
+        <button id="export-plcopen" onClick={exportPlcopen}>
+          {t("plc.export_plcopen")}
+        </button>
         <span class={`verdict ${errors ? "bad" : "good"}`} id="verdict">
           {errors ? `✗ ${errors}` : "✓"}
         </span>
+        {report && (
+          <span class="summary" id="gen-summary" title={t("gen.summary_help")}>
+            {summaryParts(report.verified).map((p) => (
+              <span class={p.ok ? "good" : "bad"} data-part={p.label}>
+                {t(p.label)} {p.text}
+              </span>
+            ))}
+            {report.vectors_source === "model" && <span class="note">{t("gen.model_tests")}</span>}
+            {edited && <span class="note" id="gen-edited">{t("gen.edited")}</span>}
+          </span>
+        )}
       </div>
+      {report && (report.citations.length > 0 || report.test_failures.length > 0) && (
+        <section class="gen-details" id="gen-details">
+          {report.citations.map((c) => (
+            <div class="citation">
+              {c.source.startsWith("st-library/") ? t("gen.example") : t("gen.from_documents")}: {c.title}
+            </div>
+          ))}
+          {report.test_failures.map((f) => (
+            <div class="bad">{f}</div>
+          ))}
+        </section>
+      )}
       <div class="editor" ref={host} id="editor" />
       <section class="problems" id="problems">
         <h3>{t("plc.problems")}</h3>

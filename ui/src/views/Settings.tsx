@@ -13,6 +13,8 @@ export function SettingsView() {
   const [info, setInfo] = useState<AppInfo | null>(null);
   const [s, setS] = useState<Settings>({});
   const [msg, setMsg] = useState<string | null>(null);
+  // "Saved" is shown in the language just saved, so keep the flag, not the text.
+  const [saved, setSaved] = useState(false);
 
   const load = () =>
     api
@@ -28,11 +30,12 @@ export function SettingsView() {
 
   async function saveSettings(next: Settings) {
     setMsg(null);
+    setSaved(false);
     try {
       const saved = await api.settingsSet(next);
       setS(saved);
       if (saved.language === "en" || saved.language === "zh") lang.set(saved.language);
-      setMsg(t("settings.saved"));
+      setSaved(true);
       load().then(() => status.update((st) => ({ ...st, model: info?.model?.name ?? st.model })));
     } catch (e) {
       setMsg(errorText(e));
@@ -92,7 +95,7 @@ export function SettingsView() {
           {t("settings.save")}
         </button>
       </section>
-      {msg && <p class="note">{msg}</p>}
+      {(msg || saved) && <p class="note">{msg ?? t("settings.saved")}</p>}
       <section>
         <h3>{t("settings.data_dir")}</h3>
         <code>{info?.data_dir}</code>

@@ -360,6 +360,26 @@ fn check_pou(env: &Env, p: &Pou, owner: Option<&Pou>, diags: &mut Vec<Diagnostic
     for v in &own_vars {
         scope.locals.insert(upper(&v.name), v.clone());
     }
+    // One name, one variable: a second declaration (in any VAR section of the
+    // block) would leave it unclear which one the body means.
+    let mut seen = std::collections::HashSet::new();
+    for n in p
+        .var_blocks
+        .iter()
+        .flat_map(|b| &b.vars)
+        .flat_map(|d| &d.names)
+    {
+        if !seen.insert(upper(&n.name)) {
+            scope.diags.push(
+                Diagnostic::error(
+                    Code::DuplicateName,
+                    n.span,
+                    format!("`{}` is already declared in this block", n.name),
+                )
+                .with_help("rename or remove one of the two declarations"),
+            );
+        }
+    }
     if let Some(body) = &p.body {
         scope.stmts(body);
     }

@@ -226,3 +226,21 @@ fn a_block_calls_its_own_methods_by_their_bare_names() {
         bad.diagnostics
     );
 }
+
+#[test]
+fn a_name_declared_twice_in_one_block_is_an_error() {
+    let d = diags(&fb(
+        "VAR_INPUT feedback : BOOL; END_VAR\nVAR_OUTPUT Feedback : BOOL; running : BOOL; END_VAR",
+        "running := feedback;",
+    ));
+    let dup: Vec<_> = d
+        .iter()
+        .filter(|(c, _, _)| *c == Code::DuplicateName)
+        .collect();
+    assert_eq!(dup.len(), 1, "{d:?}");
+    assert_eq!(dup[0].1, Severity::Error);
+    assert!(dup[0].2.contains("`Feedback` is already declared"), "{d:?}");
+    // The same name in two different blocks is fine.
+    let two = "FUNCTION_BLOCK A\nVAR_INPUT x : BOOL; END_VAR\nEND_FUNCTION_BLOCK\nFUNCTION_BLOCK B\nVAR_INPUT x : BOOL; END_VAR\nEND_FUNCTION_BLOCK\n";
+    assert!(!codes(two).contains(&Code::DuplicateName));
+}

@@ -1,0 +1,164 @@
+//! PLC generation from a spec: the same pipeline as `millwright plc gen`
+//! (generate under the ST grammar, check, simulate, repair), with each
+//! attempt's code streamed to the UI as the model writes it.
+
+use std::path::Path;
+
+use millwright_copilot::io_list;
+use millwright_copilot::plc::{self, Completer, Completion, GenSpec, Report};
+use millwright_engine::GenerateRequest;
+use millwright_iec61131::sim::Vectors;
+use millwright_knowledge::index::Filter;
+use serde::{Deserialize, Serialize};
+use tauri::ipc::Channel;
+use tauri::State;
+
+use super::ask::restart_note;
+use super::blocking;
+use crate::state::Shared;
+use crate::AppState;
+
+/// What the UI sees while a block is generated, in order.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum GenEvent {
+    /// Passages of the user's documents shown to the model.
+    Context {
+        citations: Vec<String>,
+    },
+    LoadingModel {
+        path: String,
+    },
+    /// An attempt starts: 1 is the first, later ones repair the best so far.
+    Attempt {
+        n: u32,
+    },
+    Token {
+        text: String,
+    },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct GenRequest {
+    pub spec: String,
+    /// An IO list (CSV or Excel) giving the block's interface.
+    #[serde(default)]
+    pub io_list: Option<String>,
+    /// Test vectors in the simulator's JSON format.
+    #[serde(default)]
+    pub vectors_json: Option<String>,
+    /// Repair rounds after the first attempt.
+    pub rounds: u32,
+    /// Show the model passages of the indexed documents that cover the spec.
+    #[serde(default)]
+    pub use_documents: bool,
+}
+
+const MAX_SPEC_CHARS: usize = 20_000;
+const MAX_ROUNDS: u32 = 10;
+
+/// The engine as a completer that streams each attempt to the UI.
+struct Streaming<'a, 'b> {
+    inner: &'a mut dyn Completer,
+    events: &'b Channel<GenEvent>,
+    attempt: u32,
+}
+
+impl Completer for Streaming<'_, '_> {
+    fn is_chat(&self) -> bool {
+        self.inner.is_chat()
+    }
+    fn complete(&mut self, request: &GenerateRequest) -> Result<Completion, String> {
+        self.attempt += 1;
+        let _ = self.events.send(GenEvent::Attempt { n: self.attempt });
+        let events = self.events;
+        self.inner.complete_streaming(request, &mut |t| {
+            let _ = events.send(GenEvent::Token { text: t.to_owned() });
+        })
+    }
+}
+
+/// Turns the request into the pipeline's spec, refusing bad input with a
+/// message that names it.
+fn gen_spec(s: &Shared, req: &GenRequest) -> Result<GenSpec, String> {
+    let text = req.spec.trim();
+    if text.is_empty() {
+        return Err("describe the block to generate first".into());
+    }
+    if text.chars().count() > MAX_SPEC_CHARS {
+        return Err(format!(
+            "the specification is longer than {MAX_SPEC_CHARS} characters; shorten it"
+        ));
+    }
+    if req.rounds > MAX_ROUNDS {
+        return Err(format!(
+            "{} repair rounds is too many; use 0 to {MAX_ROUNDS}",
+            req.rounds
+        ));
+    }
+    let io = match req.io_list.as_deref().filter(|p| !p.trim().is_empty()) {
+        Some(p) => {
+            let path = Path::new(p);
+            if !path.is_absolute() || !path.is_file() {
+                return Err(format!("IO list {p}: no such file"));
+            }
+            Some(io_list::read(path).map_err(|errs| {
+                let lines: Vec<String> = errs.iter().take(10).map(|e| e.to_string()).collect();
+                format!("IO list {p}: {}", lines.join("; "))
+            })?)
+        }
+        None => None,
+    };
+    let vectors = match req.vectors_json.as_deref().filter(|v| !v.trim().is_empty()) {
+        Some(v) => Some(Vectors::from_json(v).map_err(|e| format!("test vectors: {e}"))?),
+        None => None,
+    };
+    let passages = if req.use_documents && s.kb_dir().join("state.sqlite").exists() {
+        s.with_reader(|kb| plc::document_passages(kb, text, &Filter::default(), 2))?
+    } else {
+        Vec::new()
+    };
+    Ok(GenSpec {
+        io,
+        vectors,
+        rounds: req.rounds,
+        passages,
+        ..GenSpec::new(text)
+    })
+}
+
+pub fn generate_blocking(
+    s: &Shared,
+    req: &GenRequest,
+    events: &Channel<GenEvent>,
+) -> Result<Report, String> {
+    let spec = gen_spec(s, req)?;
+    if !spec.passages.is_empty() {
+        let _ = events.send(GenEvent::Context {
+            citations: spec.passages.iter().map(|p| p.citation.clone()).collect(),
+        });
+    }
+    let loading = |path: &Path| {
+        let _ = events.send(GenEvent::LoadingModel {
+            path: path.display().to_string(),
+        });
+    };
+    s.with_model(loading, |m| {
+        let mut model = Streaming {
+            inner: m,
+            events,
+            attempt: 0,
+        };
+        plc::generate(&mut model, &spec).map_err(restart_note)
+    })
+}
+
+#[tauri::command]
+pub async fn plc_generate(
+    state: State<'_, AppState>,
+    request: GenRequest,
+    on_event: Channel<GenEvent>,
+) -> Result<Report, String> {
+    let s = state.0.clone();
+    blocking(move || generate_blocking(&s, &request, &on_event)).await
+}

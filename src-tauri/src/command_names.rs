@@ -10,6 +10,7 @@ pub const COMMANDS: &[&str] = &[
     "docs_status",
     "docs_search",
     "docs_chunk",
+    "docs_page",
     "docs_remove",
     "ask",
     "cancel",

@@ -5,6 +5,7 @@
 
 mod command_names;
 pub mod commands;
+mod pdf_page;
 pub mod state;
 
 use std::path::PathBuf;
@@ -55,6 +56,7 @@ pub fn build<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> 
             commands::docs::docs_status,
             commands::docs::docs_search,
             commands::docs::docs_chunk,
+            commands::docs::docs_page,
             commands::docs::docs_remove,
             commands::ask::ask,
             commands::ask::cancel,

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, Channel, InvokeBody};
 use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
-use tauri::WebviewWindowBuilder;
+use tauri::{Manager, WebviewWindowBuilder};
 
 fn desktop_exe() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_millwright-desktop"))
@@ -158,6 +158,72 @@ fn st_commands_check_format_and_run_vectors() {
     assert!(back.contains("q := (s OR q) AND NOT r;"), "{back}");
     let e = invoke(&w, "st_plcopen", json!({"code": bad})).unwrap_err();
     assert!(e.as_str().unwrap().contains("does not parse"), "{e}");
+}
+
+#[test]
+fn a_cited_pdf_page_is_drawn_and_other_sources_are_not() {
+    let home = tempfile::tempdir().unwrap();
+    let notes = tempfile::tempdir().unwrap();
+    std::fs::write(
+        notes.path().join("notes.md"),
+        "# Notes\n\nMINUTE_TO_TIME in our plant.\n",
+    )
+    .unwrap();
+    let manual = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/corpora/oscat/oscat_basic_272_de.pdf");
+    let (app, w) = app(home.path());
+    let st = app.state::<AppState>();
+    let (progress, _) = collect::<millwright_knowledge::Progress>();
+    let r = add_blocking(
+        &st.0,
+        &[manual.clone(), notes.path().to_owned()],
+        "default",
+        &progress,
+    )
+    .unwrap();
+    assert_eq!(r.added, 2);
+    let hits = invoke(
+        &w,
+        "docs_search",
+        json!({"query": "MINUTE_TO_TIME", "k": 10}),
+    )
+    .unwrap();
+    let hit = |suffix: &str| {
+        hits.as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["path"].as_str().unwrap().ends_with(suffix))
+            .unwrap_or_else(|| panic!("no hit in {suffix}: {hits}"))
+            .clone()
+    };
+    let pdf = hit(".pdf");
+    let url = invoke(&w, "docs_page", json!({"chunkId": pdf["chunk_id"]})).unwrap();
+    let b64 = url
+        .as_str()
+        .unwrap()
+        .strip_prefix("data:image/png;base64,")
+        .expect("a PNG data URL");
+    use base64::Engine as _;
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+    // IHDR: width and height, the long side scaled to 1600 px.
+    let (wpx, hpx) = (
+        u32::from_be_bytes(png[16..20].try_into().unwrap()),
+        u32::from_be_bytes(png[20..24].try_into().unwrap()),
+    );
+    assert_eq!(wpx.max(hpx), 1600, "{wpx}×{hpx}");
+    let md = hit("notes.md");
+    let e = invoke(&w, "docs_page", json!({"chunkId": md["chunk_id"]})).unwrap_err();
+    assert!(e.as_str().unwrap().contains("has no pages"), "{e}");
+    let e = invoke(&w, "docs_page", json!({"chunkId": 987_654_321})).unwrap_err();
+    assert!(
+        e.as_str()
+            .unwrap()
+            .contains("no longer in the knowledge base"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -272,6 +272,23 @@ fn the_real_app_indexes_answers_checks_code_and_speaks_chinese() {
         .unwrap()
         .contains("pumps.md"));
     shot(&s, "03-answer");
+    // The chip opens the cited passage (a Markdown file: its text, no page).
+    s.click("#messages .msg.assistant .chip").unwrap();
+    wait_in(
+        &s,
+        &shots,
+        "the source viewer",
+        Duration::from_secs(20),
+        || {
+            s.text("#viewer")
+                .is_ok_and(|t| t.contains("stops after 10 s"))
+        },
+    );
+    assert!(
+        !s.exists("#viewer-page"),
+        "a Markdown source has no page to draw"
+    );
+    s.click("#viewer header button:last-child").unwrap();
 
     // 3b. A calculation goes to a mechanism model and shows as a card.
     s.type_into(

@@ -221,6 +221,7 @@ export const api = {
   docsStatus: () => invoke<KbStatus>("docs_status"),
   docsSearch: (query: string) => invoke<HitView[]>("docs_search", { query, k: 10 }),
   docsChunk: (chunkId: number) => invoke<ChunkView>("docs_chunk", { chunkId }),
+  docsPage: (chunkId: number) => invoke<string>("docs_page", { chunkId }),
   ask: (question: string, onEvent: (e: AskEvent) => void) => {
     const ch = new Channel<AskEvent>();
     ch.onmessage = onEvent;

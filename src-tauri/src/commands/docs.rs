@@ -190,6 +190,31 @@ pub async fn docs_chunk(state: State<'_, AppState>, chunk_id: i64) -> Result<Chu
     .await
 }
 
+/// The page of a PDF a passage comes from, as a PNG data URL for the viewer.
+/// It takes the passage, not a path: the UI cannot have any other file read.
+#[tauri::command]
+pub async fn docs_page(state: State<'_, AppState>, chunk_id: i64) -> Result<String, String> {
+    let s = state.0.clone();
+    blocking(move || {
+        let c = s.with_reader(|kb| {
+            kb.chunk(chunk_id)
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("passage {chunk_id} is no longer in the knowledge base"))
+        })?;
+        let page = c
+            .page
+            .filter(|_| c.path.to_ascii_lowercase().ends_with(".pdf"))
+            .ok_or_else(|| format!("{} has no pages to show", c.path))?;
+        use base64::Engine as _;
+        let png = crate::pdf_page::render(std::path::Path::new(&c.path), page)?;
+        Ok(format!(
+            "data:image/png;base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(png)
+        ))
+    })
+    .await
+}
+
 #[tauri::command]
 pub async fn docs_remove(
     state: State<'_, AppState>,

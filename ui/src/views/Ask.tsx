@@ -3,6 +3,7 @@ import { save } from "@tauri-apps/plugin-dialog";
 import { api, errorText, type Chat, type ChatMessage, type ChunkView, type ToolUse } from "../api";
 import { applyEvent, markCited, newChat, resultsOf, TextBatcher, titleOf, toMarkdown } from "../chat";
 import { status, useT } from "../store";
+import { SourceViewer } from "./SourceViewer";
 
 export function AskView() {
   const t = useT();
@@ -11,7 +12,7 @@ export function AskView() {
   const [question, setQuestion] = useState("");
   const [busy, setBusy] = useState(false);
   const [note, setNote] = useState<string | null>(null);
-  const [viewer, setViewer] = useState<ChunkView | null>(null);
+  const [viewer, setViewer] = useState<{ source: ChunkView; chunkId: number } | null>(null);
   const endRef = useRef<HTMLDivElement>(null);
 
   const refreshChats = () => api.chatsList().then(setChats).catch(() => {});
@@ -110,7 +111,12 @@ export function AskView() {
                     <button
                       class={`chip ${c.cited ? "cited" : ""}`}
                       title={c.snippet}
-                      onClick={() => api.docsChunk(c.chunk_id).then(setViewer).catch((e) => setNote(errorText(e)))}
+                      onClick={() =>
+                        api
+                          .docsChunk(c.chunk_id)
+                          .then((source) => setViewer({ source, chunkId: c.chunk_id }))
+                          .catch((e) => setNote(errorText(e)))
+                      }
                     >
                       [{c.n}] {c.citation}
                     </button>
@@ -155,16 +161,7 @@ export function AskView() {
           </button>
         </form>
       </section>
-      {viewer && (
-        <div class="viewer" role="dialog" id="viewer">
-          <header>
-            <strong>{viewer.citation}</strong>
-            <button onClick={() => setViewer(null)}>{t("viewer.close")}</button>
-          </header>
-          <pre>{viewer.text}</pre>
-          <small>{viewer.path}</small>
-        </div>
-      )}
+      {viewer && <SourceViewer source={viewer.source} chunkId={viewer.chunkId} onClose={() => setViewer(null)} />}
     </div>
   );
 }

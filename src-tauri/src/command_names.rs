@@ -5,6 +5,7 @@ pub const COMMANDS: &[&str] = &[
     "app_info",
     "settings_get",
     "settings_set",
+    "model_download",
     "docs_add",
     "docs_list",
     "docs_status",

@@ -51,6 +51,7 @@ pub fn build<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> 
             commands::app::app_info,
             commands::app::settings_get,
             commands::app::settings_set,
+            commands::app::model_download,
             commands::docs::docs_add,
             commands::docs::docs_list,
             commands::docs::docs_status,

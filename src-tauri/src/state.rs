@@ -23,6 +23,7 @@ pub struct Shared {
     /// For searching and asking; indexing opens its own handle.
     pub reader: Mutex<Option<KnowledgeBase>>,
     pub indexing: AtomicBool,
+    pub downloading: AtomicBool,
 }
 
 #[derive(Clone)]
@@ -43,6 +44,7 @@ impl AppState {
             canceller: Mutex::new(None),
             reader: Mutex::new(None),
             indexing: AtomicBool::new(false),
+            downloading: AtomicBool::new(false),
         }))
     }
 }

@@ -227,6 +227,41 @@ fn a_cited_pdf_page_is_drawn_and_other_sources_are_not() {
 }
 
 #[test]
+fn the_default_model_download_verifies_what_is_there_and_runs_once() {
+    let home = tempfile::tempdir().unwrap();
+    let st = state(home.path());
+    let (_app, w) = app(home.path());
+    let info = invoke(&w, "app_info", json!({})).unwrap();
+    assert_eq!(info["default_model"]["present"], false, "{info}");
+    assert_eq!(info["default_model"]["size"], 253_113_024);
+
+    // A copy already in place (linked here, to spare a download): verified,
+    // with progress, and kept.
+    let models = home.path().join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    let model = default_model();
+    std::os::unix::fs::symlink(&model, models.join(model.file_name().unwrap())).unwrap();
+    let (ch, seen) = collect::<millwright_desktop::commands::app::DownloadEvent>();
+    let path = millwright_desktop::commands::app::download_blocking(&st.0, &ch).unwrap();
+    assert!(path.ends_with("gemma-3-270m-q4_k_m.gguf"), "{path}");
+    let events = seen.lock().unwrap().clone();
+    assert!(
+        events
+            .iter()
+            .any(|e| e["kind"] == "verifying" && e["done"] == e["total"]),
+        "{events:?}"
+    );
+    let info = invoke(&w, "app_info", json!({})).unwrap();
+    assert_eq!(info["default_model"]["present"], true);
+
+    // A second download while one runs is refused, not started twice.
+    st.0.downloading
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let e = millwright_desktop::commands::app::download_blocking(&st.0, &ch).unwrap_err();
+    assert!(e.contains("already being downloaded"), "{e}");
+}
+
+#[test]
 fn generation_refuses_bad_input_by_name_before_the_model_starts() {
     let home = tempfile::tempdir().unwrap();
     let st = state(home.path());

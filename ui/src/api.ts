@@ -27,8 +27,14 @@ export interface AppInfo {
   model_error: string | null;
   loaded: { n_ctx: number; threads: number; gpu_layers: number } | null;
   settings: Settings;
+  default_model: { name: string; size: number; present: boolean };
   uptime_ms: number;
 }
+
+export type DownloadEvent =
+  | { kind: "downloading"; index: number; count: number }
+  | { kind: "assembling"; done: number; total: number }
+  | { kind: "verifying"; done: number; total: number };
 
 export interface Progress {
   phase: "scanning" | "indexing" | "committing" | "done";
@@ -212,6 +218,11 @@ export const api = {
   appInfo: () => invoke<AppInfo>("app_info"),
   settingsGet: () => invoke<Settings>("settings_get"),
   settingsSet: (settings: Settings) => invoke<Settings>("settings_set", { settings }),
+  modelDownload: (onEvent: (e: DownloadEvent) => void) => {
+    const ch = new Channel<DownloadEvent>();
+    ch.onmessage = onEvent;
+    return invoke<string>("model_download", { onEvent: ch });
+  },
   docsAdd: (paths: string[], collection: string | null, onProgress: (p: Progress) => void) => {
     const ch = new Channel<Progress>();
     ch.onmessage = onProgress;

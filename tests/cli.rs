@@ -665,6 +665,30 @@ fn plc_eval_runs_the_task_set_on_any_model() {
         assert!(s[key].is_number(), "{key}: {s}");
     }
     assert_eq!(v["results"][0]["rounds"], 1);
+    assert!(v["results"][0]["code"].is_string());
+    let (code, out, err) = run(bin()
+        .args([
+            "plc",
+            "eval",
+            "--json",
+            "--task",
+            "pwm",
+            "--config",
+            "bare",
+            "--max-tokens",
+            "16",
+            "--model",
+        ])
+        .arg(default_model()));
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (v["tasks"].as_u64(), v["results"][0]["task"].as_str()),
+        (Some(1), Some("pwm"))
+    );
+    let (code, _, err) = run(bin().args(["plc", "eval", "--task", "warp_drive"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("no task \"warp_drive\""), "{err}");
     let (code, _, err) = run(bin().args(["plc", "eval", "--config", "nope"]));
     assert_eq!(code, 2);
     assert!(err.contains("use one of full"), "{err}");

@@ -95,6 +95,9 @@ pub enum PlcCmd {
         /// Only the first N tasks.
         #[arg(long)]
         limit: Option<usize>,
+        /// Only these tasks (repeatable; by name, e.g. `two_hand_control`).
+        #[arg(long = "task", value_name = "NAME")]
+        tasks: Vec<String>,
         #[arg(long, default_value_t = 512)]
         max_tokens: u32,
         /// Print every result and the summaries as JSON.
@@ -122,10 +125,11 @@ pub fn run(cmd: PlcCmd) -> Result<ExitCode> {
         PlcCmd::Eval {
             configs,
             limit,
+            tasks,
             max_tokens,
             json,
             engine,
-        } => eval(&configs, limit, max_tokens, json, engine),
+        } => eval(&configs, limit, &tasks, max_tokens, json, engine),
         PlcCmd::Explain {
             file,
             lang,
@@ -367,6 +371,7 @@ fn io(file: &Path, gvl: Option<&str>, out: Option<&Path>) -> Result<ExitCode> {
 fn eval(
     names: &[String],
     limit: Option<usize>,
+    only: &[String],
     max_tokens: u32,
     as_json: bool,
     engine: EngineOpts,
@@ -389,6 +394,17 @@ fn eval(
         anyhow::bail!("--max-tokens must be at least 1");
     }
     let mut tasks = eval::tasks().map_err(anyhow::Error::msg)?;
+    if !only.is_empty() {
+        if let Some(unknown) = only.iter().find(|n| !tasks.iter().any(|t| &t.name == *n)) {
+            let all: Vec<&str> = tasks.iter().map(|t| t.name.as_str()).collect();
+            eprintln!(
+                "error: no task {unknown:?}; the tasks are {}",
+                all.join(", ")
+            );
+            return Ok(ExitCode::from(2));
+        }
+        tasks.retain(|t| only.contains(&t.name));
+    }
     tasks.truncate(limit.unwrap_or(usize::MAX));
     let (mut eng, info) = engine.start()?;
     let mut model = EngineCompleter {

@@ -126,6 +126,10 @@ pub struct TaskResult {
     pub tests_total: usize,
     pub rounds: u32,
     pub seconds: f64,
+    /// The code kept (formatted when it parses), to see what went wrong.
+    pub code: String,
+    /// The checker's first diagnostics on it.
+    pub diagnostics: Vec<String>,
     /// A pipeline error (the engine failed), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -166,6 +170,8 @@ pub fn run_task(model: &mut dyn Completer, task: &Task, c: Config, max_tokens: u
         tests_total: task.vectors.cases.len(),
         rounds: 0,
         seconds,
+        code: String::new(),
+        diagnostics: Vec::new(),
         error: None,
     };
     match r {
@@ -176,6 +182,13 @@ pub fn run_task(model: &mut dyn Completer, task: &Task, c: Config, max_tokens: u
             out.passed = r.verified_ok();
             out.tests_passed = v.tests_passed;
             out.rounds = v.rounds;
+            out.diagnostics = r
+                .diagnostics
+                .iter()
+                .take(5)
+                .map(|d| format!("{}:{} {} {}", d.line, d.column, d.code, d.message))
+                .collect();
+            out.code = r.code;
         }
         Err(e) => out.error = Some(e),
     }
@@ -283,6 +296,8 @@ mod tests {
             tests_total: 1,
             rounds: 1,
             seconds,
+            code: String::new(),
+            diagnostics: Vec::new(),
             error: None,
         };
         let results = [

@@ -89,12 +89,6 @@ fn print_tool(a: &Answer) {
         serde_json::Value::Object(t.call.args.clone())
     );
     if let Some(c) = &t.result {
-        println!("  inputs:  {}", c.inputs_text());
-        println!("  formula: {}", c.formula);
-        println!("  source:  {}", c.source);
-        println!("  result:  {}", c.results());
-        for n in &c.notes {
-            println!("  note: {n}");
-        }
+        super::calc::print_called(c);
     }
 }

@@ -78,20 +78,7 @@ pub fn run(a: CalcArgs) -> Result<ExitCode> {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {
                 println!("{}", r.title);
-                println!("  formula: {}", r.formula);
-                println!("  source:  {}", r.source);
-                println!("  inputs:  {}", r.inputs_text());
-                for o in &r.outputs {
-                    println!(
-                        "  {} = {} {}",
-                        o.name,
-                        millwright_tools::display(o.value),
-                        o.unit
-                    );
-                }
-                for n in &r.notes {
-                    println!("  note: {n}");
-                }
+                print_called(&r);
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -99,6 +86,25 @@ pub fn run(a: CalcArgs) -> Result<ExitCode> {
             eprintln!("error: {}: {e}", tool.name);
             Ok(ExitCode::from(2))
         }
+    }
+}
+
+/// A calculation's formula, source, inputs as understood, results and notes,
+/// one per line; `calc`, `calc --ask` and `ask` print it alike.
+pub fn print_called(r: &millwright_tools::Called) {
+    println!("  formula: {}", r.formula);
+    println!("  source:  {}", r.source);
+    println!("  inputs:  {}", r.inputs_text());
+    for o in &r.outputs {
+        println!(
+            "  {} = {} {}",
+            o.name,
+            millwright_tools::display(o.value),
+            o.unit
+        );
+    }
+    for n in &r.notes {
+        println!("  note: {n}");
     }
 }
 
@@ -162,15 +168,7 @@ fn with_model(a: &CalcArgs) -> Result<ExitCode> {
         );
         return match result {
             Ok(r) => {
-                println!("  formula: {}", r.formula);
-                for o in &r.outputs {
-                    println!(
-                        "  {} = {} {}",
-                        o.name,
-                        millwright_tools::display(o.value),
-                        o.unit
-                    );
-                }
+                print_called(&r);
                 Ok(ExitCode::SUCCESS)
             }
             Err(e) => {

@@ -4,7 +4,9 @@
 
 use std::path::PathBuf;
 
-use millwright_engine::{Engine, LoadParams, WorkerCommand};
+use millwright_engine::{
+    Engine, FinishReason, GenerateRequest, LoadParams, Sampling, WorkerCommand,
+};
 use millwright_models::{fetch::model_path, Home, Manifest};
 
 fn engine() -> Engine {
@@ -129,6 +131,47 @@ fn the_generation_grammar_accepts_every_library_block() {
             &body[r.rejected_at.unwrap_or(0).saturating_sub(60)..r.rejected_at.unwrap_or(0)]
         );
     }
+}
+
+/// The generation grammar may end right after the block's end keyword, never
+/// inside a comment; `plc gen` ends generation there (`end_with_grammar`)
+/// instead of at a stop string, which also fires inside a comment.
+#[test]
+fn generation_ends_at_the_end_keyword_and_not_in_a_comment() {
+    let grammar = millwright_copilot::plc::continuation_grammar();
+    let mut e = engine();
+    for done in [
+        "x := 1;\nEND_FUNCTION_BLOCK",
+        "x := 1;\nend_function_block;",
+    ] {
+        let r = e.grammar_check(&grammar, done).unwrap();
+        assert!(r.accepted && r.complete, "{done:?}: {r:?}");
+    }
+    let in_comment = "x := 1; (* the motor stops.\nEND_FUNCTION_BLOCK";
+    let r = e.grammar_check(&grammar, in_comment).unwrap();
+    assert!(r.accepted && !r.complete, "{r:?}");
+
+    // The real model, asked for a second block after a whole first one.
+    let prompt = "FUNCTION_BLOCK FB_A\nVAR_INPUT\n    x : BOOL;\nEND_VAR\nVAR_OUTPUT\n    y : BOOL;\nEND_VAR\ny := x;\nEND_FUNCTION_BLOCK\n\nFUNCTION_BLOCK FB_B\nVAR_INPUT\n    x : BOOL;\nEND_VAR\nVAR_OUTPUT\n    y : BOOL;\nEND_VAR\n";
+    let req = GenerateRequest {
+        sampling: Sampling::greedy(),
+        grammar: Some(grammar),
+        end_with_grammar: true,
+        ..GenerateRequest::prompt(prompt, 120)
+    };
+    let g = e.generate(&req, |_| {}).unwrap();
+    assert_eq!(g.finish, FinishReason::GrammarComplete, "{:?}", g.text);
+    let code = format!("{prompt}{}", g.text);
+    let parsed = millwright_iec61131::parse(&code);
+    assert!(!parsed.has_errors(), "{code}");
+    assert!(
+        g.text
+            .trim_end()
+            .to_ascii_uppercase()
+            .ends_with("END_FUNCTION_BLOCK"),
+        "{:?}",
+        g.text
+    );
 }
 
 #[test]

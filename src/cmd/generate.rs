@@ -92,6 +92,7 @@ pub fn run(a: GenerateArgs) -> Result<ExitCode> {
         max_tokens: a.max_tokens,
         stop: a.stop.clone(),
         grammar,
+        end_with_grammar: false,
         overflow: if a.truncate {
             OverflowPolicy::TruncateStart
         } else {

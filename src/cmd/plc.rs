@@ -44,9 +44,8 @@ pub enum PlcCmd {
         /// report them as model-written.
         #[arg(long)]
         propose_tests: bool,
-        /// Repetition penalty (1.0 = off); small models loop without one.
-        #[arg(long, default_value_t = 1.1)]
-        repeat_penalty: f32,
+        #[command(flatten)]
+        repetition: RepetitionOpts,
         /// Write the code (formatted when it parses) to this file.
         #[arg(long, value_name = "FILE.st")]
         out: Option<PathBuf>,
@@ -100,6 +99,8 @@ pub enum PlcCmd {
         tasks: Vec<String>,
         #[arg(long, default_value_t = 512)]
         max_tokens: u32,
+        #[command(flatten)]
+        repetition: RepetitionOpts,
         /// Print every result and the summaries as JSON.
         #[arg(long)]
         json: bool,
@@ -119,6 +120,39 @@ pub enum PlcCmd {
     },
 }
 
+/// What keeps a small model from repeating lines until the token limit.
+#[derive(clap::Args)]
+pub struct RepetitionOpts {
+    /// Repetition penalty over the last 64 tokens (1.0 = off).
+    #[arg(long, default_value_t = plc::Repetition::DEFAULT.repeat_penalty)]
+    repeat_penalty: f32,
+    /// DRY penalty on repeating a sequence the model already wrote (0 = off).
+    #[arg(long, default_value_t = plc::Repetition::DEFAULT.dry_multiplier)]
+    dry: f32,
+    /// Sequences of up to this many tokens repeat freely under --dry.
+    #[arg(long, default_value_t = plc::Repetition::DEFAULT.dry_allowed_length)]
+    dry_allowed: u32,
+}
+
+impl RepetitionOpts {
+    fn get(&self) -> Result<plc::Repetition> {
+        let r = plc::Repetition {
+            repeat_penalty: self.repeat_penalty,
+            dry_multiplier: self.dry,
+            dry_allowed_length: self.dry_allowed,
+        };
+        millwright_engine::Sampling {
+            repeat_penalty: r.repeat_penalty,
+            dry_multiplier: r.dry_multiplier,
+            dry_allowed_length: r.dry_allowed_length,
+            ..millwright_engine::Sampling::greedy()
+        }
+        .validate()
+        .map_err(|e| anyhow::anyhow!("--repeat-penalty/--dry/--dry-allowed: {e}"))?;
+        Ok(r)
+    }
+}
+
 pub fn run(cmd: PlcCmd) -> Result<ExitCode> {
     match cmd {
         PlcCmd::Io { file, gvl, out } => io(&file, gvl.as_deref(), out.as_deref()),
@@ -127,9 +161,18 @@ pub fn run(cmd: PlcCmd) -> Result<ExitCode> {
             limit,
             tasks,
             max_tokens,
+            repetition,
             json,
             engine,
-        } => eval(&configs, limit, &tasks, max_tokens, json, engine),
+        } => eval(
+            &configs,
+            limit,
+            &tasks,
+            max_tokens,
+            repetition.get()?,
+            json,
+            engine,
+        ),
         PlcCmd::Explain {
             file,
             lang,
@@ -187,7 +230,7 @@ pub fn run(cmd: PlcCmd) -> Result<ExitCode> {
             examples,
             no_grammar,
             max_tokens,
-            repeat_penalty,
+            repetition,
             propose_tests,
             out,
             plcopen,
@@ -231,7 +274,7 @@ pub fn run(cmd: PlcCmd) -> Result<ExitCode> {
                 grammar: !no_grammar,
                 examples,
                 max_tokens,
-                repeat_penalty,
+                repetition: repetition.get()?,
                 propose_tests,
                 passages,
                 ..GenSpec::new(text)
@@ -303,6 +346,19 @@ fn print_report(r: &plc::Report) {
         v.warnings,
         v.rounds
     );
+    for (i, round) in r.history.iter().enumerate() {
+        let why = match round.ended {
+            plc::Ended::TokenLimit => {
+                "cut off at the token limit before the block's end (raise --max-tokens, or use a bigger model)"
+            }
+            plc::Ended::EndKeywordInComment => {
+                "the block's end keyword came inside a comment or string the model left open"
+            }
+            plc::Ended::ContextFull => "the context window filled up before the block's end",
+            _ => continue,
+        };
+        eprintln!("  round {}: {why}", i + 1);
+    }
     for d in &r.diagnostics {
         eprintln!(
             "  line {}: {:?} {}: {}",
@@ -373,6 +429,7 @@ fn eval(
     limit: Option<usize>,
     only: &[String],
     max_tokens: u32,
+    repetition: plc::Repetition,
     as_json: bool,
     engine: EngineOpts,
 ) -> Result<ExitCode> {
@@ -423,7 +480,7 @@ fn eval(
     for c in &configs {
         for t in &tasks {
             bar.set_message(format!("{} / {}", c.name, t.name));
-            let r = eval::run_task(&mut model, t, *c, max_tokens);
+            let r = eval::run_task(&mut model, t, *c, max_tokens, repetition);
             if let Some(e) = &r.error {
                 bar.println(format!("{} / {}: {e}", c.name, t.name));
             }
@@ -441,6 +498,7 @@ fn eval(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
                 "model": info.name, "chat": info.is_chat, "tasks": tasks.len(),
+                "max_tokens": max_tokens, "repetition": repetition,
                 "summaries": summaries, "results": results,
             }))?
         );
@@ -452,16 +510,17 @@ fn eval(
             tasks.len()
         );
         println!(
-            "{:<14} {:>7} {:>8} {:>7} {:>9}",
-            "config", "parses", "checks", "passes", "median s"
+            "{:<14} {:>7} {:>8} {:>7} {:>8} {:>9}",
+            "config", "parses", "checks", "passes", "cut off", "median s"
         );
         for s in &summaries {
             println!(
-                "{:<14} {:>6.0}% {:>7.0}% {:>6.0}% {:>9.1}",
+                "{:<14} {:>6.0}% {:>7.0}% {:>6.0}% {:>7.0}% {:>9.1}",
                 s.config,
                 s.parsed * 100.0,
                 s.checked * 100.0,
                 s.passed * 100.0,
+                s.cut_off * 100.0,
                 s.median_seconds
             );
         }

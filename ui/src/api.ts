@@ -188,6 +188,11 @@ export interface Verified {
   rounds: number;
 }
 
+/// One generation round: what it achieved and how the model's attempt ended.
+export interface Round extends Verified {
+  ended: "finished" | "end_keyword" | "end_keyword_in_comment" | "token_limit" | "context_full" | "cancelled";
+}
+
 export interface GenReport {
   code: string;
   verified: Verified;
@@ -196,7 +201,7 @@ export interface GenReport {
   citations: { source: string; title: string; page?: number }[];
   interface: string[];
   vectors_source?: string;
-  history: Verified[];
+  history: Round[];
   tokens_per_s: number;
 }
 

@@ -5,7 +5,7 @@ import { dictionaries, initialLang, translate } from "./i18n";
 import { applyEvent, markCited, newChat, titleOf, toMarkdown, formatEta, formatValue, TextBatcher } from "./chat";
 import { offsetOf, stParser } from "./st-language";
 import { StringStream } from "@codemirror/language";
-import { toCm, failureRows, summaryParts } from "./views/Plc";
+import { toCm, failureRows, summaryParts, cutOff } from "./views/Plc";
 import { lang } from "./store";
 import type { ChatMessage, ToolUse } from "./api";
 import { ToolCard } from "./views/Ask";
@@ -147,6 +147,11 @@ describe("PLC editor", () => {
     expect(clean.every((p) => p.ok)).toBe(true);
     // No vectors: zero of zero tests is not a pass.
     expect(summaryParts({ parsed: true, checked: true, errors: 0, warnings: 0, tests_passed: 0, tests_total: 0, rounds: 1 })[2].ok).toBe(false);
+  });
+  it("counts the attempts the model did not finish", () => {
+    const round = (ended: any) => ({ parsed: false, checked: false, errors: 1, warnings: 0, tests_passed: 0, tests_total: 2, rounds: 1, ended });
+    expect(cutOff([round("finished"), round("end_keyword_in_comment")])).toBeNull();
+    expect(cutOff([round("token_limit"), round("finished"), round("context_full")])).toBe("2/3");
   });
   it("lists failed expectations and faults of a test report", () => {
     const rows = failureRows({

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::io_list::{self, IoList};
 use crate::library;
-use crate::plc::{self, Completer, GenSpec};
+use crate::plc::{self, Completer, Ended, GenSpec, Repetition};
 
 const TASKS: &str = include_str!("../../../assets/eval/plc-tasks.toml");
 
@@ -125,6 +125,8 @@ pub struct TaskResult {
     pub tests_passed: usize,
     pub tests_total: usize,
     pub rounds: u32,
+    /// Of the rounds, those the model did not finish (token limit, full context).
+    pub cut_off: u32,
     pub seconds: f64,
     /// The code kept (formatted when it parses), to see what went wrong.
     pub code: String,
@@ -142,11 +144,20 @@ pub struct Summary {
     pub parsed: f64,
     pub checked: f64,
     pub passed: f64,
+    /// The share of all rounds the model did not finish.
+    pub cut_off: f64,
     pub median_seconds: f64,
 }
 
-pub fn run_task(model: &mut dyn Completer, task: &Task, c: Config, max_tokens: u32) -> TaskResult {
+pub fn run_task(
+    model: &mut dyn Completer,
+    task: &Task,
+    c: Config,
+    max_tokens: u32,
+    repetition: Repetition,
+) -> TaskResult {
     let spec = GenSpec {
+        repetition,
         io: task.io.clone(),
         vectors: Some(task.vectors.clone()),
         rounds: c.rounds,
@@ -169,6 +180,7 @@ pub fn run_task(model: &mut dyn Completer, task: &Task, c: Config, max_tokens: u
         tests_passed: 0,
         tests_total: task.vectors.cases.len(),
         rounds: 0,
+        cut_off: 0,
         seconds,
         code: String::new(),
         diagnostics: Vec::new(),
@@ -182,6 +194,11 @@ pub fn run_task(model: &mut dyn Completer, task: &Task, c: Config, max_tokens: u
             out.passed = r.verified_ok();
             out.tests_passed = v.tests_passed;
             out.rounds = v.rounds;
+            out.cut_off = r
+                .history
+                .iter()
+                .filter(|h| matches!(h.ended, Ended::TokenLimit | Ended::ContextFull))
+                .count() as u32;
             out.diagnostics = r
                 .diagnostics
                 .iter()
@@ -214,6 +231,8 @@ pub fn summarize(results: &[TaskResult], c: Config) -> Summary {
         parsed: share(&|r| r.parsed),
         checked: share(&|r| r.checked),
         passed: share(&|r| r.passed),
+        cut_off: mine.iter().map(|r| r.cut_off).sum::<u32>() as f64
+            / mine.iter().map(|r| r.rounds).sum::<u32>().max(1) as f64,
         median_seconds: median,
     }
 }
@@ -294,7 +313,9 @@ mod tests {
             passed,
             tests_passed: 0,
             tests_total: 1,
-            rounds: 1,
+            rounds: 2,
+            // A task that failed ran out of tokens in one of its two rounds.
+            cut_off: u32::from(!passed),
             seconds,
             code: String::new(),
             diagnostics: Vec::new(),
@@ -309,5 +330,6 @@ mod tests {
         let s = summarize(&results, CONFIGS[0]);
         assert_eq!((s.tasks, s.parsed, s.median_seconds), (3, 1.0, 2.0));
         assert!((s.passed - 1.0 / 3.0).abs() < 1e-12);
+        assert!((s.cut_off - 2.0 / 6.0).abs() < 1e-12);
     }
 }

@@ -95,14 +95,35 @@ pub struct GenSpec {
     /// Snippets never offered (an evaluation leaves out a task's own answer).
     pub exclude_examples: Vec<String>,
     pub max_tokens: u32,
-    /// Greedy decoding loops on small models; 1.0 turns the penalty off.
-    pub repeat_penalty: f32,
+    pub repetition: Repetition,
     /// Without vectors: have the model write some for the final code, run
     /// them, and report them as model-written (they never drive repair).
     pub propose_tests: bool,
     /// Passages from the user's documents (the knowledge base) that bear on the
     /// spec: shown to the model before the examples, cited in the report.
     pub passages: Vec<DocPassage>,
+}
+
+/// What keeps greedy decoding from looping: small models repeat a few lines
+/// until the token limit.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Repetition {
+    /// Over the last 64 tokens; 1.0 = off.
+    pub repeat_penalty: f32,
+    /// The DRY penalty on extending a sequence already generated; 0.0 = off.
+    pub dry_multiplier: f32,
+    /// Sequences up to this many tokens repeat freely under DRY.
+    pub dry_allowed_length: u32,
+}
+
+impl Repetition {
+    pub const DEFAULT: Repetition = Repetition {
+        repeat_penalty: 1.1,
+        // Off: on the default model DRY made more attempts loop to the token
+        // limit, not fewer (BENCHMARKS.md); 4 is the length measured with it.
+        dry_multiplier: 0.0,
+        dry_allowed_length: 4,
+    };
 }
 
 /// A passage from the user's documents offered as context.
@@ -152,7 +173,7 @@ impl GenSpec {
             examples: 1,
             exclude_examples: Vec::new(),
             max_tokens: 768,
-            repeat_penalty: 1.1,
+            repetition: Repetition::DEFAULT,
             propose_tests: false,
             passages: Vec::new(),
         }
@@ -170,6 +191,57 @@ pub struct Verified {
     pub tests_total: usize,
     /// Generation rounds used (the first attempt is round 1).
     pub rounds: u32,
+}
+
+/// One generation round.
+#[derive(Debug, Clone, Serialize)]
+pub struct Round {
+    #[serde(flatten)]
+    pub verified: Verified,
+    pub ended: Ended,
+}
+
+/// How a model's attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ended {
+    /// The model wrote the block's end (under the grammar) or stopped by itself.
+    Finished,
+    /// Without the grammar: the block's end keyword, outside any comment or string.
+    EndKeyword,
+    /// Without the grammar: the end keyword inside a comment or string the model
+    /// left open; the code is kept as written (it does not parse).
+    EndKeywordInComment,
+    /// Cut off at the token limit (small models mostly by repeating lines).
+    TokenLimit,
+    /// The context window filled up.
+    ContextFull,
+    Cancelled,
+}
+
+impl Ended {
+    fn of(finish: FinishReason, body: &str) -> Ended {
+        use millwright_iec61131::Code;
+        match finish {
+            FinishReason::EndOfText | FinishReason::GrammarComplete => Ended::Finished,
+            FinishReason::StopString => {
+                let open = millwright_iec61131::lexer::lex(body)
+                    .diagnostics
+                    .iter()
+                    .any(|d| {
+                        matches!(d.code, Code::UnterminatedComment | Code::UnterminatedString)
+                    });
+                if open {
+                    Ended::EndKeywordInComment
+                } else {
+                    Ended::EndKeyword
+                }
+            }
+            FinishReason::MaxTokens => Ended::TokenLimit,
+            FinishReason::ContextFull => Ended::ContextFull,
+            FinishReason::Cancelled => Ended::Cancelled,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -195,8 +267,8 @@ pub struct Report {
     /// `"user"` for vectors the user gave; absent when there were none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vectors_source: Option<String>,
-    /// Each round: what it achieved.
-    pub history: Vec<Verified>,
+    /// Each round: what it achieved and how the model's attempt ended.
+    pub history: Vec<Round>,
     pub tokens_per_s: f64,
 }
 
@@ -336,9 +408,15 @@ fn json_type(v: &Json) -> Option<String> {
 }
 
 /// The grammar for what follows the header: more declarations, the body and
-/// the end of the block, and nothing after it.
+/// the end of the block, and nothing after it — not even a comment or a
+/// newline, so the grammar itself ends generation at the block's end keyword
+/// (a stop string would also fire on that keyword inside a comment).
+/// Comments are short and flat (`gbnf::generation_grammar_with_root`).
 pub fn continuation_grammar() -> String {
-    gbnf::grammar_with_root("ws var-block* stmt* k-end-function-block semi?")
+    gbnf::generation_grammar_with_root(&format!(
+        "ws var-block* stmt* {} \";\"?",
+        gbnf::keyword(END)
+    ))
 }
 
 /// A prompt from its template; it ends with one newline, so a completion
@@ -595,18 +673,25 @@ pub fn generate(model: &mut dyn Completer, spec: &GenSpec) -> Result<Report, Str
                 Input::Chat(msgs)
             }
         };
-        // The grammar allows comments after the end keyword; nothing after it is wanted.
-        let req = request(
+        // Under the grammar, the grammar ends the block; without it, the end
+        // keyword as a stop string (checked below for a comment left open).
+        let stop: &[&str] = if grammar.is_some() { &[] } else { &[END] };
+        let mut req = request(
             input,
             spec.max_tokens,
-            &[END],
+            stop,
             grammar.clone(),
-            spec.repeat_penalty,
+            spec.repetition.repeat_penalty,
         );
+        // Names match END_FUNCTION_BLOCK too: end where the grammar may.
+        req.end_with_grammar = grammar.is_some();
+        req.sampling.dry_multiplier = spec.repetition.dry_multiplier;
+        req.sampling.dry_allowed_length = spec.repetition.dry_allowed_length;
         let out = model.complete(&req)?;
         speed.push(out.tokens_per_s);
         let mut body = strip_fences(&out.text).to_string();
-        if out.finish == FinishReason::StopString {
+        let ended = Ended::of(out.finish, &body);
+        if ended == Ended::EndKeyword {
             body.push_str(END);
             body.push('\n');
         }
@@ -622,7 +707,10 @@ pub fn generate(model: &mut dyn Completer, spec: &GenSpec) -> Result<Report, Str
         };
         let mut cand = evaluate(&code, spec.vectors.as_ref());
         cand.verified.rounds = round + 1;
-        history.push(cand.verified.clone());
+        history.push(Round {
+            verified: cand.verified.clone(),
+            ended,
+        });
         let done = cand.done();
         if best.as_ref().is_none_or(|b| cand.rank() > b.rank()) {
             best = Some(cand);
@@ -763,6 +851,7 @@ pub(crate) fn request(
         },
         max_tokens,
         stop: stop.iter().map(|s| s.to_string()).collect(),
+        end_with_grammar: false,
         grammar,
         overflow: millwright_engine::OverflowPolicy::TruncateStart,
     }
@@ -845,18 +934,14 @@ mod tests {
 
     #[test]
     fn repair_feeds_the_problems_back_until_the_tests_pass() {
-        let mut m = Scripted {
-            replies: vec![SYNTAX_ERROR, WRONG, RIGHT],
-            seen: Vec::new(),
-            chat: false,
-        };
+        let mut m = Scripted::new(&[SYNTAX_ERROR, WRONG, RIGHT]);
         let r = generate(&mut m, &spec()).unwrap();
         assert!(r.verified_ok(), "{r:#?}");
         assert_eq!(r.verified.rounds, 3);
         assert_eq!(r.verified.tests_passed, 2);
-        assert!(!r.history[0].parsed);
+        assert!(!r.history[0].verified.parsed);
         assert!(
-            r.history[1].parsed && r.history[1].tests_passed == 1,
+            r.history[1].verified.parsed && r.history[1].verified.tests_passed == 1,
             "{:?}",
             r.history[1]
         );
@@ -884,11 +969,7 @@ mod tests {
 
     #[test]
     fn passages_from_the_documents_reach_the_prompt_and_the_citations() {
-        let mut m = Scripted {
-            replies: vec![RIGHT],
-            seen: Vec::new(),
-            chat: false,
-        };
+        let mut m = Scripted::new(&[RIGHT]);
         let spec = GenSpec {
             passages: vec![DocPassage {
                 citation: "plant.pdf, p. 7".into(),
@@ -917,11 +998,7 @@ mod tests {
 
     #[test]
     fn the_best_candidate_is_kept_when_repair_makes_it_worse() {
-        let mut m = Scripted {
-            replies: vec![WRONG, SYNTAX_ERROR, SYNTAX_ERROR],
-            seen: Vec::new(),
-            chat: false,
-        };
+        let mut m = Scripted::new(&[WRONG, SYNTAX_ERROR, SYNTAX_ERROR]);
         let r = generate(&mut m, &spec()).unwrap();
         assert_eq!(r.verified.rounds, 3);
         assert_eq!((r.verified.tests_passed, r.verified.tests_total), (1, 2));
@@ -938,13 +1015,76 @@ mod tests {
         );
     }
 
+    /// Without the grammar the end keyword is a stop string, which llama.cpp
+    /// also matches inside a comment: the end is only added outside one.
+    #[test]
+    fn the_end_keyword_inside_an_open_comment_does_not_close_the_block() {
+        let free = GenSpec {
+            grammar: false,
+            rounds: 0,
+            ..spec()
+        };
+        // What the engine returns when the stop string fires (the string itself is not returned).
+        let mut m = Scripted {
+            finish: FinishReason::StopString,
+            ..Scripted::new(&["running := start; (* latch\n"])
+        };
+        let r = generate(&mut m, &free).unwrap();
+        assert_eq!(m.seen[0].stop, vec![END.to_string()]);
+        assert!(m.seen[0].grammar.is_none());
+        assert_eq!(r.history[0].ended, Ended::EndKeywordInComment);
+        assert!(!r.verified.parsed);
+        assert!(!r.code.contains(END), "{}", r.code);
+        assert!(
+            r.diagnostics.iter().any(|d| d.code == "ST0002"),
+            "{:?}",
+            r.diagnostics
+        );
+
+        let mut m = Scripted {
+            finish: FinishReason::StopString,
+            ..Scripted::new(&["running := NOT stop AND (start OR running); (* latch *)\n"])
+        };
+        let r = generate(&mut m, &free).unwrap();
+        assert_eq!(r.history[0].ended, Ended::EndKeyword);
+        assert!(r.verified_ok(), "{r:#?}");
+
+        // Under the grammar there is no stop string: the grammar ends the block.
+        let mut m = Scripted::new(&[RIGHT]);
+        generate(&mut m, &spec()).unwrap();
+        assert!(m
+            .seen
+            .iter()
+            .all(|q| q.stop.is_empty() && q.grammar.is_some() && q.end_with_grammar));
+    }
+
+    #[test]
+    fn an_attempt_cut_off_at_the_token_limit_is_reported_as_such() {
+        let mut m = Scripted {
+            finish: FinishReason::MaxTokens,
+            ..Scripted::new(&["running := start;\nrunning := start;\nrunning := start;\n"])
+        };
+        let r = generate(
+            &mut m,
+            &GenSpec {
+                rounds: 0,
+                ..spec()
+            },
+        )
+        .unwrap();
+        assert_eq!(r.history[0].ended, Ended::TokenLimit);
+        assert!(!r.verified.parsed);
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["history"][0]["ended"], "token_limit");
+        assert_eq!(json["history"][0]["parsed"], false);
+    }
+
     #[test]
     fn chat_models_get_messages_and_may_restate_the_block() {
         let whole = "```iecst\nFUNCTION_BLOCK FB_Latch\nVAR_INPUT start : BOOL; stop : BOOL; END_VAR\nVAR_OUTPUT running : BOOL; END_VAR\nrunning := NOT stop AND (start OR running);\nEND_FUNCTION_BLOCK\n```";
         let mut m = Scripted {
-            replies: vec![whole],
-            seen: Vec::new(),
             chat: true,
+            ..Scripted::new(&[whole])
         };
         let r = generate(
             &mut m,
@@ -965,14 +1105,10 @@ mod tests {
     #[test]
     fn proposed_vectors_are_run_and_marked_as_the_models() {
         let proposed = r#"{"pou": "FB_Generated", "source": "model", "cases": [{"name": "doubles", "steps": [{"in": {"a": 2}, "expect": {"b": 4}}, {"in": {"a": -3}, "expect": {"b": -5}}]}]}"#;
-        let mut m = Scripted {
-            replies: vec![
+        let mut m = Scripted::new(&[
                 "VAR_INPUT a : INT; END_VAR\nVAR_OUTPUT b : INT; END_VAR\nb := a * 2;\nEND_FUNCTION_BLOCK\n",
                 proposed,
-            ],
-            seen: Vec::new(),
-            chat: false,
-        };
+            ]);
         let spec = GenSpec {
             propose_tests: true,
             ..GenSpec::new("Double the input.")
@@ -995,11 +1131,7 @@ mod tests {
 
     #[test]
     fn without_vectors_the_report_says_so_and_bad_specs_are_refused() {
-        let mut m = Scripted {
-            replies: vec!["VAR_INPUT a : INT; END_VAR\nVAR_OUTPUT b : INT; END_VAR\nb := a * 2;\nEND_FUNCTION_BLOCK\n"],
-            seen: Vec::new(),
-            chat: false,
-        };
+        let mut m = Scripted::new(&["VAR_INPUT a : INT; END_VAR\nVAR_OUTPUT b : INT; END_VAR\nb := a * 2;\nEND_FUNCTION_BLOCK\n"]);
         let r = generate(&mut m, &GenSpec::new("Double the input.")).unwrap();
         assert_eq!((r.verified.tests_total, r.verified.rounds), (0, 1));
         assert!(r.verified_ok());

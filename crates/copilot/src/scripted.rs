@@ -9,6 +9,8 @@ pub struct Scripted {
     pub replies: Vec<&'static str>,
     pub seen: Vec<GenerateRequest>,
     pub chat: bool,
+    /// How every reply ends (a model under a grammar: the grammar completes).
+    pub finish: FinishReason,
 }
 
 impl Scripted {
@@ -18,6 +20,7 @@ impl Scripted {
             replies: replies.to_vec(),
             seen: Vec::new(),
             chat: false,
+            finish: FinishReason::GrammarComplete,
         }
     }
 }
@@ -34,7 +37,7 @@ impl Completer for Scripted {
             .ok_or("no more replies")?;
         Ok(Completion {
             text: text.to_string(),
-            finish: FinishReason::GrammarComplete,
+            finish: self.finish,
             tokens_per_s: 1.0,
         })
     }

@@ -68,6 +68,13 @@ pub struct Sampling {
     pub repeat_penalty: f32,
     /// How many recent tokens the repetition penalty looks at.
     pub repeat_last_n: u32,
+    /// DRY ("don't repeat yourself"): lowers a token by `dry_multiplier ×
+    /// 1.75^(n − dry_allowed_length)` when it would extend to n tokens a
+    /// sequence already generated. Unlike `repeat_penalty` it spares single
+    /// tokens (names, keywords), which code repeats legitimately. 0.0 = off.
+    pub dry_multiplier: f32,
+    /// Repeated sequences up to this many tokens are not penalised.
+    pub dry_allowed_length: u32,
     pub seed: u32,
 }
 
@@ -80,6 +87,8 @@ impl Default for Sampling {
             min_p: 0.05,
             repeat_penalty: 1.0,
             repeat_last_n: 64,
+            dry_multiplier: 0.0,
+            dry_allowed_length: 2,
             seed: 42,
         }
     }
@@ -119,6 +128,14 @@ impl Sampling {
             self.repeat_last_n <= 1 << 20,
             "repeat_last_n must be at most 1048576",
         )?;
+        check(
+            self.dry_multiplier.is_finite() && (0.0..=10.0).contains(&self.dry_multiplier),
+            "dry_multiplier must be in [0, 10]",
+        )?;
+        check(
+            (1..=1000).contains(&self.dry_allowed_length),
+            "dry_allowed_length must be between 1 and 1000",
+        )?;
         check(self.top_k <= 1 << 20, "top_k must be at most 1048576")
     }
 }
@@ -147,6 +164,12 @@ pub struct GenerateRequest {
     /// A GBNF grammar the output must follow.
     #[serde(default)]
     pub grammar: Option<String>,
+    /// With a grammar: end as soon as the grammar may end, rather than when
+    /// the model picks an end-of-text token. Where a grammar's names also
+    /// match its end keyword (`END_FUNCTION_BLOCK` read as a variable), the
+    /// model could otherwise write on past the end.
+    #[serde(default)]
+    pub end_with_grammar: bool,
     #[serde(default)]
     pub overflow: OverflowPolicy,
 }
@@ -159,6 +182,7 @@ impl GenerateRequest {
             max_tokens,
             stop: Vec::new(),
             grammar: None,
+            end_with_grammar: false,
             overflow: OverflowPolicy::Error,
         }
     }

@@ -262,12 +262,47 @@ fn invalid_requests_are_refused_before_llama_cpp() {
             input: Input::Chat(vec![]),
             ..GenerateRequest::prompt("x", 5)
         },
+        GenerateRequest {
+            sampling: Sampling {
+                dry_multiplier: 0.8,
+                dry_allowed_length: 0,
+                ..Sampling::default()
+            },
+            ..GenerateRequest::prompt("x", 5)
+        },
     ];
     for req in cases {
         let err = e.generate(&req, |_| {}).unwrap_err();
         assert_eq!(err.kind, ErrorKind::InvalidRequest, "{req:?}: {err}");
     }
     assert_eq!(e.restarts(), 0);
+}
+
+/// Greedy decoding of a small model continues a pattern forever; the DRY
+/// penalty stops it repeating what it has itself generated.
+#[test]
+fn dry_stops_greedy_decoding_repeating_itself() {
+    let mut e = engine();
+    let run = |e: &mut millwright_engine::Engine, dry: f32| {
+        let req = GenerateRequest {
+            sampling: Sampling {
+                dry_multiplier: dry,
+                ..Sampling::greedy()
+            },
+            ..GenerateRequest::prompt(
+                "motor on; motor off; motor on; motor off; motor on; motor off;",
+                32,
+            )
+        };
+        e.generate(&req, |_| {}).unwrap().text
+    };
+    let plain = run(&mut e, 0.0);
+    assert!(
+        plain.matches("motor on; motor off;").count() >= 3,
+        "{plain:?}"
+    );
+    let dry = run(&mut e, 2.0);
+    assert!(dry.matches("motor on; motor off;").count() < 2, "{dry:?}");
 }
 
 #[test]
@@ -303,12 +338,15 @@ fn prefix_reuse_skips_decoding_the_shared_prefix() {
     );
 }
 
+/// The prompt is decoded in other batches warm than cold, which moves the
+/// logits by rounding (kernels differ by batch size and CPU); the answer is
+/// asked where the model is sure, so only a wrong cache could change it.
 #[test]
 fn reused_prefix_gives_the_same_greedy_answer_as_a_cold_run() {
     let prefix = "Interlock list. Conveyor C1 runs only when guard door GD1 is closed. ".repeat(8);
     let req = |q: &str| GenerateRequest {
         sampling: Sampling::greedy(),
-        ..GenerateRequest::prompt(format!("{prefix}Question: {q}\nAnswer:"), 12)
+        ..GenerateRequest::prompt(format!("{prefix}Question: {q}\nAnswer: guard door"), 3)
     };
     let mut warm = engine();
     warm.generate(&req("when may C1 run?"), |_| {}).unwrap();
@@ -354,6 +392,7 @@ fn chat_messages_work_on_a_base_model() {
         max_tokens: 20,
         stop: vec!["\nUser:".into()],
         grammar: None,
+        end_with_grammar: false,
         overflow: OverflowPolicy::Error,
     };
     let out = e.generate(&req, |_| {}).unwrap();

@@ -98,6 +98,25 @@ pub fn grammar_with_root(root: &str) -> String {
     grammar().replacen("root ::= ws item+", &format!("root ::= {root}"), 1)
 }
 
+/// The comment rule of [`grammar`]: any comment, nested or long.
+const COMMENT_RULE: &str =
+    r#"comment ::= "(*" cm-body | "/*" cs-body | "//" [^\n]* | "{" [^}]* "}""#;
+
+/// The comment rule for generation: a comment closes within about 160
+/// characters and holds no `(*`, `*)` or `**`.
+/// A small model that opens a comment (`(*)` is one) otherwise writes the
+/// rest of the block inside it and loops there until the token limit.
+const GENERATED_COMMENT_RULE: &str = r#"comment ::= "(*" gc-char{0,160} "*)" | "//" [^\n]{0,160} | "{" [^}\n]{0,160} "}"
+gc-char ::= [^*()] | "(" [^*()] | "*" [^*()] | ")""#;
+
+/// [`grammar_with_root`] with the comments a model may write kept short
+/// and flat; the parser still reads any comment.
+pub fn generation_grammar_with_root(root: &str) -> String {
+    let g = grammar_with_root(root);
+    debug_assert!(g.contains(COMMENT_RULE));
+    g.replacen(COMMENT_RULE, GENERATED_COMMENT_RULE, 1)
+}
+
 /// The grammar text, ready for llama.cpp (`root` is the start rule).
 pub fn grammar() -> String {
     let mut out = String::from(
@@ -134,19 +153,24 @@ fn keyword_rules() -> Vec<String> {
         .into_iter()
         .map(|rule| {
             let word = rule[2..].replace('-', "_").to_ascii_uppercase();
-            let body: Vec<String> = word
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphabetic() {
-                        format!("[{}{}]", c, c.to_ascii_lowercase())
-                    } else {
-                        format!("\"{c}\"")
-                    }
-                })
-                .collect();
-            format!("{rule} ::= {} ws", body.join(" "))
+            format!("{rule} ::= {} ws", keyword(&word))
         })
         .collect()
+}
+
+/// `word` in any case, as GBNF, without the trailing whitespace the `k-…`
+/// rules eat: `keyword("END_IF")` is `[Ee] [Nn] [Dd] "_" [Ii] [Ff]`.
+pub fn keyword(word: &str) -> String {
+    word.chars()
+        .map(|c| {
+            if c.is_ascii_alphabetic() {
+                format!("[{}{}]", c.to_ascii_uppercase(), c.to_ascii_lowercase())
+            } else {
+                format!("\"{c}\"")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
@@ -155,7 +179,13 @@ mod tests {
 
     #[test]
     fn every_rule_used_is_defined() {
-        let g = grammar();
+        every_rule_used_is_defined_in(&grammar());
+        let g = generation_grammar_with_root("ws item+");
+        assert!(g.contains("gc-char{0,160}") && !g.contains(COMMENT_RULE));
+        every_rule_used_is_defined_in(&g);
+    }
+
+    fn every_rule_used_is_defined_in(g: &str) {
         let defined: Vec<&str> = g
             .lines()
             .filter_map(|l| l.split_once(" ::= ").map(|(n, _)| n.trim()))

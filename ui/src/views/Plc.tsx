@@ -5,7 +5,7 @@ import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
 import { syntaxHighlighting, defaultHighlightStyle } from "@codemirror/language";
 import { linter, lintGutter, type Diagnostic } from "@codemirror/lint";
 import { open, save } from "@tauri-apps/plugin-dialog";
-import { api, errorText, type GenReport, type Located, type Verified } from "../api";
+import { api, errorText, type GenReport, type Located, type Round, type Verified } from "../api";
 import { TextBatcher } from "../chat";
 import { offsetOf, structuredText } from "../st-language";
 import type { Key } from "../i18n";
@@ -68,6 +68,12 @@ export function summaryParts(v: Verified): { label: Key; ok: boolean; text: stri
     { label: "gen.tests", ok: v.tests_total > 0 && v.tests_passed === v.tests_total, text: `${v.tests_passed}/${v.tests_total}` },
     { label: "gen.rounds_used", ok: true, text: String(v.rounds) },
   ];
+}
+
+/// Attempts the model did not finish (token limit or full context), as "k/n"; null when all finished.
+export function cutOff(history: Round[]): string | null {
+  const k = history.filter((r) => r.ended === "token_limit" || r.ended === "context_full").length;
+  return k === 0 ? null : `${k}/${history.length}`;
 }
 
 export function PlcView() {
@@ -313,6 +319,11 @@ export function PlcView() {
               </span>
             ))}
             {report.vectors_source === "model" && <span class="note">{t("gen.model_tests")}</span>}
+            {cutOff(report.history) && (
+              <span class="note bad" id="gen-cut-off" title={t("gen.cut_off_help")}>
+                {t("gen.cut_off")} {cutOff(report.history)}
+              </span>
+            )}
             {edited && <span class="note" id="gen-edited">{t("gen.edited")}</span>}
           </span>
         )}

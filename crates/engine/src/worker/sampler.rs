@@ -17,6 +17,9 @@ pub struct TokenSampler {
     pub resamples: u32,
 }
 
+/// Generated tokens DRY looks back over: more than a generated block needs.
+const DRY_WINDOW: i32 = 4096;
+
 pub enum Pick {
     Token(LlamaToken),
     /// The grammar allows no further token: it is complete.
@@ -27,6 +30,19 @@ impl TokenSampler {
     pub fn new(model: &LlamaModel, s: &Sampling, grammar: Option<&str>) -> Result<Self, String> {
         s.validate()?;
         let mut stages = Vec::new();
+        if s.dry_multiplier > 0.0 {
+            // Over the last DRY_WINDOW generated tokens (this llama.cpp reads
+            // -1 as 0, which turns DRY off), with no sequence breakers: a
+            // loop in code spans lines.
+            stages.push(LlamaSampler::dry(
+                model,
+                s.dry_multiplier,
+                1.75,
+                s.dry_allowed_length as i32,
+                DRY_WINDOW,
+                Vec::<&[u8]>::new(),
+            ));
+        }
         if s.repeat_penalty != 1.0 && s.repeat_last_n > 0 {
             stages.push(LlamaSampler::penalties(
                 model.n_vocab(),
@@ -92,6 +108,15 @@ impl TokenSampler {
             }
         }
         Pick::Token(token)
+    }
+
+    /// Whether the grammar (if any) may end here: it allows `eos` now.
+    pub fn grammar_may_end(&mut self, eos: LlamaToken) -> bool {
+        self.grammar.as_mut().is_some_and(|g| {
+            let mut one = LlamaTokenDataArray::new(vec![LlamaTokenData::new(eos, 1.0, 0.0)], false);
+            g.apply(&mut one);
+            one.data[0].logit().is_finite()
+        })
     }
 
     /// Records that `token` was emitted (not called for end-of-generation tokens).

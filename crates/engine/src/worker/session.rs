@@ -369,6 +369,10 @@ impl<'m> Session<'m> {
                 finish = FinishReason::StopString;
                 break;
             }
+            if req.end_with_grammar && sampler.grammar_may_end(vocab.eos()) {
+                finish = FinishReason::GrammarComplete;
+                break;
+            }
             if i + 1 == req.max_tokens {
                 break;
             }

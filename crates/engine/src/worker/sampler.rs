@@ -112,11 +112,7 @@ impl TokenSampler {
 
     /// Whether the grammar (if any) may end here: it allows `eos` now.
     pub fn grammar_may_end(&mut self, eos: LlamaToken) -> bool {
-        self.grammar.as_mut().is_some_and(|g| {
-            let mut one = LlamaTokenDataArray::new(vec![LlamaTokenData::new(eos, 1.0, 0.0)], false);
-            g.apply(&mut one);
-            one.data[0].logit().is_finite()
-        })
+        self.grammar.as_mut().is_some_and(|g| allows(g, eos))
     }
 
     /// Records that `token` was emitted (not called for end-of-generation tokens).
@@ -144,15 +140,10 @@ pub fn check_text(model: &LlamaModel, grammar: &str, text: &str) -> Result<Gramm
     })?;
     let vocab = model.vocab();
     let tokens = vocab.tokenize(text.as_bytes(), false, false);
-    let allowed = |g: &mut LlamaSampler, t: LlamaToken| {
-        let mut one = LlamaTokenDataArray::new(vec![LlamaTokenData::new(t, 1.0, 0.0)], false);
-        g.apply(&mut one);
-        one.data[0].logit().is_finite()
-    };
     let mut offset = 0;
     for (i, &t) in tokens.iter().enumerate() {
         let piece = vocab.token_to_piece(t, false, None);
-        if !allowed(&mut g, t) {
+        if !allows(&mut g, t) {
             return Ok(GrammarCheck {
                 accepted: false,
                 complete: false,
@@ -165,7 +156,7 @@ pub fn check_text(model: &LlamaModel, grammar: &str, text: &str) -> Result<Gramm
             .map_err(|e| format!("the grammar failed on an allowed token: {e}"))?;
         offset += piece.len();
     }
-    let complete = allowed(&mut g, vocab.eos());
+    let complete = allows(&mut g, vocab.eos());
     Ok(GrammarCheck {
         accepted: true,
         complete,
@@ -173,6 +164,13 @@ pub fn check_text(model: &LlamaModel, grammar: &str, text: &str) -> Result<Gramm
         rejected_token: None,
         tokens: tokens.len() as u32,
     })
+}
+
+/// Whether `grammar` accepts `token` next (checked without accepting it).
+fn allows(grammar: &mut LlamaSampler, token: LlamaToken) -> bool {
+    let mut one = LlamaTokenDataArray::new(vec![LlamaTokenData::new(token, 1.0, 0.0)], false);
+    grammar.apply(&mut one);
+    one.data[0].logit().is_finite()
 }
 
 fn candidates(logits: &[f32]) -> LlamaTokenDataArray {

@@ -304,7 +304,7 @@ fn st_export_writes_schema_valid_plcopen_that_imports_back() {
     assert_eq!(code, 0, "{err}");
     let schema = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/corpora/plcopen/tc6_xml_v201.xsd"
+        "/assets/corpora/plcopen/tc6_xml_v201.xsd"
     );
     let valid = Command::new("xmllint")
         .args(["--noout", "--schema", schema])

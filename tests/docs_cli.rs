@@ -1,5 +1,5 @@
 //! `millwright docs …` and `millwright ask` end to end: the real binary, its
-//! extraction worker, SQLite, tantivy, the shared OSCAT manual and the default model.
+//! extraction worker, SQLite, tantivy, the OSCAT manual in `assets/corpora` and the default model.
 
 mod common;
 
@@ -10,8 +10,12 @@ use std::time::{Duration, Instant};
 use common::*;
 
 fn oscat() -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/oscat");
-    assert!(p.exists(), "the shared corpus is missing: {}", p.display());
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/corpora/oscat");
+    assert!(
+        p.exists(),
+        "the OSCAT manual is missing from the clone: {}",
+        p.display()
+    );
     p
 }
 

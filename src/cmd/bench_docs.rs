@@ -16,7 +16,7 @@ use serde::Serialize;
 
 #[derive(Args)]
 pub struct DocsBenchArgs {
-    /// The PDF to ingest (default: the shared OSCAT manual).
+    /// The PDF to ingest (default: the OSCAT manual in `assets/corpora`).
     #[arg(long)]
     pub pdf: Option<PathBuf>,
     /// Chunks in the latency index.
@@ -265,7 +265,7 @@ fn latency(pdf: &Path, chunks: usize) -> Result<Latency> {
 
 pub fn run(a: DocsBenchArgs) -> Result<()> {
     let pdf = a.pdf.unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/oscat/oscat_basic_272_de.pdf")
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/corpora/oscat/oscat_basic_272_de.pdf")
     });
     anyhow::ensure!(pdf.exists(), "{}: no such file (give --pdf)", pdf.display());
     eprintln!("ingest…");

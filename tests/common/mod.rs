@@ -42,3 +42,48 @@ pub fn in_home(home: &Path) -> Command {
     c.env("MILLWRIGHT_HOME", home);
     c
 }
+
+/// The pid of a child of `parent` started with `arg` (a worker's hidden
+/// argument), waiting up to `wait` for it to appear.
+pub fn worker_of(parent: u32, arg: &str, wait: std::time::Duration) -> Option<u32> {
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        if let Some(pid) = children(parent).into_iter().find(|&pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| c.split(|&b| b == 0).any(|a| a == arg.as_bytes()))
+        }) {
+            return Some(pid);
+        }
+        if std::time::Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// The live child processes of `parent`, from /proc.
+fn children(parent: u32) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            // `pid (comm) state ppid …`; comm may hold spaces, so split after ')'.
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+                s.rsplit_once(')')
+                    .and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<u32>().ok())
+                    == Some(parent)
+            })
+        })
+        .collect()
+}
+
+/// Sends SIGKILL to `pid`.
+pub fn kill9(pid: u32) {
+    let ok = Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "kill -9 {pid}");
+}

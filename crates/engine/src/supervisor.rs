@@ -6,14 +6,15 @@
 //! stderr; the next request starts a new worker and reloads the same model, so
 //! nothing but that one answer is lost.
 
-use std::collections::VecDeque;
 use std::ffi::OsString;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use millwright_childio::StderrTail;
 
 use crate::protocol::{
     ErrorKind, Event, FinishReason, GenerateRequest, GenerationStats, GrammarCheck, LoadParams,
@@ -78,7 +79,7 @@ struct Worker {
     child: Child,
     stdin: Arc<Mutex<ChildStdin>>,
     events: Receiver<Incoming>,
-    stderr_tail: Arc<Mutex<VecDeque<String>>>,
+    stderr_tail: StderrTail,
     /// llama.cpp's reason for the last grammar it could not parse (printed to
     /// stderr with the whole grammar after it, so kept apart from the tail).
     grammar_error: Arc<Mutex<Option<String>>>,
@@ -121,26 +122,16 @@ impl Worker {
             let _ = tx.send(Incoming::Closed);
         });
 
-        let stderr_tail = Arc::new(Mutex::new(VecDeque::new()));
-        let tail = stderr_tail.clone();
         let grammar_error = Arc::new(Mutex::new(None));
         let grammar_slot = grammar_error.clone();
         let echo = std::env::var_os("MILLWRIGHT_LLAMA_LOG").is_some();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if echo {
-                    eprintln!("[worker] {line}");
-                }
-                if let Some((_, why)) = line.split_once("error parsing grammar: ") {
-                    *grammar_slot.lock().unwrap_or_else(|p| p.into_inner()) =
-                        Some(why.trim().to_owned());
-                }
-                let mut t = tail.lock().unwrap_or_else(|p| p.into_inner());
-                if t.len() == STDERR_TAIL {
-                    t.pop_front();
-                }
-                t.push_back(line);
+        let stderr_tail = StderrTail::collect(stderr, STDERR_TAIL, move |line| {
+            if echo {
+                eprintln!("[worker] {line}");
+            }
+            if let Some((_, why)) = line.split_once("error parsing grammar: ") {
+                *grammar_slot.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some(why.trim().to_owned());
             }
         });
 
@@ -202,22 +193,13 @@ impl Worker {
                 }
             }
         };
-        // Let the stderr thread drain what the process wrote before it died.
-        std::thread::sleep(Duration::from_millis(50));
         let how = match status {
             Some(s) => describe_exit(s),
             None => "it stopped responding and was killed".into(),
         };
-        let tail = self.stderr_tail.lock().unwrap_or_else(|p| p.into_inner());
-        let last: Vec<&str> = tail
-            .iter()
-            .rev()
-            .take(6)
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
+        // What the process wrote before it died, once its stderr has closed.
+        let tail = self.stderr_tail.final_lines(Duration::from_millis(500));
+        let last = &tail[tail.len().saturating_sub(6)..];
         if last.is_empty() {
             how
         } else {
@@ -228,6 +210,9 @@ impl Worker {
 
 impl Drop for Worker {
     fn drop(&mut self) {
+        if !matches!(self.child.try_wait(), Ok(None)) {
+            return;
+        }
         let _ = self.send(&Request::Shutdown);
         let deadline = Instant::now() + Duration::from_millis(500);
         while Instant::now() < deadline {
@@ -244,7 +229,7 @@ fn send_to(stdin: &Mutex<ChildStdin>, req: &Request) -> Result<(), EngineError> 
     let line = serde_json::to_string(req)
         .map_err(|e| EngineError::new(ErrorKind::Internal, e.to_string()))?;
     let mut w = stdin.lock().unwrap_or_else(|p| p.into_inner());
-    writeln!(w, "{line}").and_then(|_| w.flush()).map_err(|e| {
+    millwright_childio::write_line(&mut *w, &line).map_err(|e| {
         EngineError::new(
             ErrorKind::WorkerDied,
             format!("the engine worker is gone: {e}"),
@@ -481,7 +466,7 @@ impl Engine {
                     return Err(EngineError::new(
                         ErrorKind::WorkerDied,
                         format!(
-                            "{report}\nThe request was lost; the next request starts a new worker."
+                            "{report}\nThe request was lost; try again: a new engine worker starts with the same model."
                         ),
                     ));
                 }

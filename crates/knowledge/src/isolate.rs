@@ -8,15 +8,14 @@
 //! recorded as failed with the reason. A PDF whose first extractor crashed or
 //! hung is tried once more with the second one only.
 
-use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use millwright_childio::StderrTail;
 use serde::{Deserialize, Serialize};
 
 use crate::extract::{self, Extracted, Kind};
@@ -128,15 +127,36 @@ struct Running {
     child: Child,
     stdin: ChildStdin,
     replies: Receiver<Option<String>>,
-    stderr: Arc<Mutex<VecDeque<String>>>,
+    stderr: StderrTail,
 }
 
 /// Why a file could not be extracted by the worker process itself.
 enum Fault {
     /// The extractor answered with an error (the file is bad, not the process).
     Answer(String),
-    /// The process died, overran its time, or could not start.
-    Process(String),
+    /// The process died, overran its time, or could not start; `interrupted`
+    /// when it was killed from outside (SIGKILL: a person, or the system short
+    /// of memory), which says nothing about the file.
+    Process { reason: String, interrupted: bool },
+}
+
+impl Fault {
+    fn process(reason: impl Into<String>) -> Self {
+        Fault::Process {
+            reason: reason.into(),
+            interrupted: false,
+        }
+    }
+}
+
+/// A file the worker could not extract, and why, for the user.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct ExtractError {
+    pub reason: String,
+    /// The worker was killed from outside while it read the file: the file
+    /// was never judged, so it is worth another try.
+    pub interrupted: bool,
 }
 
 /// Runs extractions in a worker process, replacing it when it dies.
@@ -155,23 +175,39 @@ impl Extractor {
         }
     }
 
-    /// Extracts `path` (of `bytes` bytes); the error is the reason, for the user.
-    pub fn extract(&mut self, path: &Path, bytes: u64) -> Result<Extracted, String> {
+    /// Extracts `path` (of `bytes` bytes).
+    pub fn extract(&mut self, path: &Path, bytes: u64) -> Result<Extracted, ExtractError> {
+        let failed = |reason: String, interrupted: bool| ExtractError {
+            reason,
+            interrupted,
+        };
         match self.run(path, false, bytes) {
             Ok(x) => Ok(x),
-            Err(Fault::Answer(e)) => Err(e),
-            Err(Fault::Process(e)) if Kind::of(path) == Some(Kind::Pdf) => {
-                match self.run(path, true, bytes) {
-                    Ok(mut x) => {
-                        x.notes.insert(0, format!("pdf-extract {e}"));
-                        Ok(x)
-                    }
-                    Err(Fault::Answer(e2) | Fault::Process(e2)) => {
-                        Err(format!("pdf-extract {e}; the fallback extractor: {e2}"))
-                    }
+            Err(Fault::Answer(e)) => Err(failed(e, false)),
+            Err(Fault::Process {
+                reason: e,
+                interrupted,
+            }) if Kind::of(path) == Some(Kind::Pdf) => match self.run(path, true, bytes) {
+                Ok(mut x) => {
+                    x.notes.insert(0, format!("pdf-extract {e}"));
+                    Ok(x)
                 }
-            }
-            Err(Fault::Process(e)) => Err(format!("the extractor {e}")),
+                Err(Fault::Answer(e2)) => Err(failed(
+                    format!("pdf-extract {e}; the fallback extractor: {e2}"),
+                    interrupted,
+                )),
+                Err(Fault::Process {
+                    reason: e2,
+                    interrupted: again,
+                }) => Err(failed(
+                    format!("pdf-extract {e}; the fallback extractor: {e2}"),
+                    interrupted || again,
+                )),
+            },
+            Err(Fault::Process {
+                reason,
+                interrupted,
+            }) => Err(failed(format!("the extractor {reason}"), interrupted)),
         }
     }
 
@@ -200,18 +236,7 @@ impl Extractor {
             }
             let _ = tx.send(None);
         });
-        let tail = Arc::new(Mutex::new(VecDeque::new()));
-        let t = tail.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                let mut t = t.lock().unwrap_or_else(|p| p.into_inner());
-                if t.len() == STDERR_TAIL {
-                    t.pop_front();
-                }
-                t.push_back(line);
-            }
-        });
+        let tail = StderrTail::collect(stderr, STDERR_TAIL, |_| {});
         Ok(Running {
             child,
             stdin,
@@ -222,16 +247,16 @@ impl Extractor {
 
     fn run(&mut self, path: &Path, fallback: bool, bytes: u64) -> Result<Extracted, Fault> {
         if self.worker.is_none() {
-            self.worker = Some(self.start().map_err(Fault::Process)?);
+            self.worker = Some(self.start().map_err(Fault::process)?);
         }
         let w = self.worker.as_mut().expect("just started");
         let req = serde_json::to_string(&Request {
             path: path.to_owned(),
             fallback,
         })
-        .map_err(|e| Fault::Process(e.to_string()))?;
+        .map_err(|e| Fault::process(e.to_string()))?;
         let limit = self.limits.time_for(bytes);
-        let sent = writeln!(w.stdin, "{req}").and_then(|_| w.stdin.flush());
+        let sent = millwright_childio::write_line(&mut w.stdin, &req);
         let got = match sent {
             Ok(()) => w.replies.recv_timeout(limit),
             Err(_) => Err(RecvTimeoutError::Disconnected),
@@ -240,16 +265,16 @@ impl Extractor {
             Ok(Some(json)) => match serde_json::from_str::<Reply>(&json) {
                 Ok(Reply::Ok(x)) => Ok(x),
                 Ok(Reply::Err(e)) => Err(Fault::Answer(e)),
-                Err(e) => Err(Fault::Process(format!("answered nonsense: {e}"))),
+                Err(e) => Err(Fault::process(format!("answered nonsense: {e}"))),
             },
             Err(RecvTimeoutError::Timeout) => {
                 self.kill();
-                Err(Fault::Process(format!(
+                Err(Fault::process(format!(
                     "did not finish within {} s (the file may be malformed; the limit grows with file size)",
                     limit.as_secs()
                 )))
             }
-            Ok(None) | Err(RecvTimeoutError::Disconnected) => Err(Fault::Process(self.died())),
+            Ok(None) | Err(RecvTimeoutError::Disconnected) => Err(self.died()),
         }
     }
 
@@ -261,43 +286,35 @@ impl Extractor {
     }
 
     /// Reaps a dead worker and says how it died.
-    fn died(&mut self) -> String {
+    fn died(&mut self) -> Fault {
         let Some(mut w) = self.worker.take() else {
-            return "stopped".into();
+            return Fault::process("stopped");
         };
         let status = w.child.wait().ok();
-        // Give the stderr thread a moment to read the last lines.
-        std::thread::sleep(Duration::from_millis(50));
-        let tail: Vec<String> = w
-            .stderr
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .cloned()
-            .collect();
-        let tail = tail.join(" / ");
+        let tail = w.stderr.final_lines(Duration::from_millis(500)).join(" / ");
         if tail.contains("memory allocation of") {
-            return format!(
+            return Fault::process(format!(
                 "ran out of memory (limit {} MiB): {tail}",
                 self.limits.memory_mib
-            );
+            ));
         }
-        let how = match status {
-            Some(s) => {
-                use std::os::unix::process::ExitStatusExt;
-                match s.signal() {
-                    Some(11) => "crashed (segmentation fault — often a stack overflow on deeply nested content)".to_owned(),
-                    Some(6) => "aborted".to_owned(),
-                    Some(sig) => format!("was killed by signal {sig}"),
-                    None => format!("exited with status {}", s.code().unwrap_or(-1)),
-                }
-            }
-            None => "died".to_owned(),
+        use std::os::unix::process::ExitStatusExt;
+        let signal = status.and_then(|s| s.signal());
+        let how = match (status, signal) {
+            (_, Some(11)) => "crashed (segmentation fault — often a stack overflow on deeply nested content)".to_owned(),
+            (_, Some(6)) => "aborted".to_owned(),
+            (_, Some(9)) => "was killed by signal 9 (SIGKILL: from outside, or the system ran out of memory); adding the file again retries it".to_owned(),
+            (_, Some(sig)) => format!("was killed by signal {sig}"),
+            (Some(s), None) => format!("exited with status {}", s.code().unwrap_or(-1)),
+            (None, None) => "died".to_owned(),
         };
-        if tail.is_empty() {
-            how
-        } else {
-            format!("{how}: {tail}")
+        Fault::Process {
+            reason: if tail.is_empty() {
+                how
+            } else {
+                format!("{how}: {tail}")
+            },
+            interrupted: signal == Some(9),
         }
     }
 }

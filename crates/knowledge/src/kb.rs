@@ -387,8 +387,11 @@ impl KnowledgeBase {
         let mut todo = Vec::new();
         for f in found {
             match self.store.document(coll, &f.path)? {
+                // A failure recorded without a hash judged no content (the
+                // file could not be read, or its extractor was killed): retried.
                 Some(d)
-                    if matches!(d.status, Status::Indexed | Status::Failed)
+                    if (d.status == Status::Indexed
+                        || (d.status == Status::Failed && d.hash.is_some()))
                         && d.size == f.size
                         && d.mtime == f.mtime =>
                 {
@@ -485,15 +488,16 @@ impl KnowledgeBase {
                     p.pages += pages;
                     p.chunks += chunks.len() as u64;
                 }
-                Err(reason) => {
+                Err(e) => {
                     // An earlier version of this file may be in the index.
                     if was_indexed {
                         self.store.set_status(&[id], Status::Indexing)?;
                         self.index.delete_document(&w, id);
                         batch.push(id);
                     }
-                    self.store.mark_failed(id, Some(&hash), &reason)?;
-                    report.failed.push((f.path.clone(), reason));
+                    let judged = (!e.interrupted).then_some(hash.as_str());
+                    self.store.mark_failed(id, judged, &e.reason)?;
+                    report.failed.push((f.path.clone(), e.reason));
                     p.failed += 1;
                 }
             }

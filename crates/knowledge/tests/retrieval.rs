@@ -10,7 +10,7 @@ use millwright_knowledge::eval;
 
 #[test]
 fn retrieval_quality_holds_on_the_evaluation_set() {
-    let manual = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpora/oscat");
+    let manual = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/corpora/oscat");
     assert!(manual.exists(), "{}", manual.display());
     let docs = tempfile::tempdir().unwrap();
     eval::write_documents(docs.path()).unwrap();

@@ -50,7 +50,7 @@ pub fn ask_blocking(
         });
     };
     if wants_calculation(question) {
-        let calc = s.with_model(loading, |m| calculate(m, question).map_err(restart_note))?;
+        let calc = s.with_model(loading, |m| calculate(m, question))?;
         // None: no tool fits, and the documents may hold the answer.
         if let Some(a) = calc {
             if let Some(tool) = &a.tool {
@@ -91,19 +91,13 @@ pub fn ask_blocking(
         let a = answer_streaming(m, &r, opts.max_tokens, &mut |t| {
             pieces += 1;
             let _ = events.send(AskEvent::Token { text: t.to_owned() });
-        })
-        .map_err(restart_note)?;
+        })?;
         Ok((a, started.elapsed().as_secs_f64().max(1e-6)))
     })?;
     let _ = events.send(AskEvent::Done {
         tokens_per_s: pieces as f64 / secs,
     });
     Ok(a)
-}
-
-/// The engine restarts its worker on the next request; say so.
-pub(crate) fn restart_note(e: String) -> String {
-    format!("{e}. Ask again: the model is restarted automatically.")
 }
 
 #[tauri::command]

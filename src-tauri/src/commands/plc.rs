@@ -13,7 +13,6 @@ use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::State;
 
-use super::ask::restart_note;
 use super::blocking;
 use crate::state::Shared;
 use crate::AppState;
@@ -149,7 +148,7 @@ pub fn generate_blocking(
             events,
             attempt: 0,
         };
-        plc::generate(&mut model, &spec).map_err(restart_note)
+        plc::generate(&mut model, &spec)
     })
 }
 

@@ -4,7 +4,7 @@ use crate::test_support::{fixtures, without_spans};
 
 const XSD: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/corpora/plcopen/tc6_xml_v201.xsd"
+    "/../../assets/corpora/plcopen/tc6_xml_v201.xsd"
 );
 
 /// Validates with libxml2's xmllint against the official schema.

@@ -250,6 +250,61 @@ fn st_check_reports_text_json_and_exit_codes() {
     assert!(err.contains("missing.st"), "{err}");
 }
 
+/// A user's file that calls a library it uses: without the library, the
+/// unknown names are errors whose help says to add it; with `--lib`, the
+/// library's declarations are visible and its own diagnostics are not shown.
+#[test]
+fn st_check_lib_makes_a_librarys_declarations_visible() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("oscat");
+    std::fs::create_dir_all(lib.join("math")).unwrap();
+    std::fs::write(
+        lib.join("math/deg.st"),
+        "FUNCTION DEG : REAL\nVAR_INPUT rad : REAL; END_VAR\nVAR unused : INT; END_VAR\nDEG := rad * 57.29578;\nEND_FUNCTION\n",
+    )
+    .unwrap();
+    std::fs::write(
+        lib.join("ramp.st"),
+        "FUNCTION_BLOCK RMP_W\nVAR_INPUT e : BOOL; END_VAR\nVAR_OUTPUT out : WORD; END_VAR\nIF e THEN out := out + 1; END_IF\nEND_FUNCTION_BLOCK\n",
+    )
+    .unwrap();
+    std::fs::write(lib.join("README.txt"), "not a source").unwrap();
+    let user = dir.path().join("user.st");
+    std::fs::write(
+        &user,
+        "PROGRAM Main\nVAR a : REAL; r : RMP_W; END_VAR\na := DEG(1.0);\nr(e := TRUE);\nEND_PROGRAM\n",
+    )
+    .unwrap();
+
+    let (code, out, _) = run(bin().args(["st", "check", "--json"]).arg(&user));
+    assert_eq!(code, 1, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let d = v["files"][0]["diagnostics"].as_array().unwrap().clone();
+    let codes: Vec<&str> = d.iter().map(|x| x["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["ST0101", "ST0104"], "{out}");
+    assert!(
+        d[1]["help"].as_str().unwrap().contains("library's sources"),
+        "{out}"
+    );
+
+    let (code, out, err) = run(bin()
+        .args(["st", "check", "--json", "--lib"])
+        .arg(&lib)
+        .arg(&user));
+    assert_eq!(code, 0, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // Only the user's file is reported (the library's unused variable is not).
+    assert_eq!(v["files"].as_array().unwrap().len(), 1, "{out}");
+    assert_eq!(v["files"][0]["diagnostics"], serde_json::json!([]), "{out}");
+
+    let (code, _, err) = run(bin()
+        .args(["st", "check", "--lib"])
+        .arg(dir.path().join("nope"))
+        .arg(&user));
+    assert_eq!(code, 2);
+    assert!(err.contains("library") && err.contains("nope"), "{err}");
+}
+
 #[test]
 fn st_fmt_rewrites_in_place_and_check_reports() {
     let dir = tempfile::tempdir().unwrap();

@@ -18,6 +18,10 @@ pub enum StCmd {
         /// Print {"files":[{"path","pous","diagnostics":[…]}]} instead of text.
         #[arg(long)]
         json: bool,
+        /// Library sources (files or folders of .st, .exp, .xml, .TcPOU) the files
+        /// use: their declarations are visible, their own diagnostics not reported.
+        #[arg(long = "lib", value_name = "PATH")]
+        libs: Vec<PathBuf>,
     },
     /// Format files in the canonical style (in place), or with --check report
     /// which would change (exit 1).
@@ -74,7 +78,7 @@ pub enum StCmd {
 
 pub fn run(cmd: StCmd) -> Result<ExitCode> {
     match cmd {
-        StCmd::Check { files, json } => check(&files, json),
+        StCmd::Check { files, json, libs } => check(&files, &libs, json),
         StCmd::Fmt { files, check } => fmt(&files, check),
         StCmd::Export { file, plcopen } => export(&file, &plcopen),
         StCmd::Import { file, out } => {
@@ -121,11 +125,11 @@ pub fn run(cmd: StCmd) -> Result<ExitCode> {
     }
 }
 
-/// Files are checked together, as one project: each may use what the others declare.
-fn check(files: &[PathBuf], as_json: bool) -> Result<ExitCode> {
+/// The text of each file, or why it cannot be read (named).
+fn read_all(paths: &[PathBuf]) -> (Vec<(String, String)>, bool) {
     let mut unreadable = false;
-    let mut loaded: Vec<(String, String)> = Vec::new();
-    for path in files {
+    let mut loaded = Vec::new();
+    for path in paths {
         let name = path.display().to_string();
         match std::fs::read(path)
             .map_err(|e| e.to_string())
@@ -138,8 +142,65 @@ fn check(files: &[PathBuf], as_json: bool) -> Result<ExitCode> {
             }
         }
     }
-    let texts: Vec<&str> = loaded.iter().map(|(_, t)| t.as_str()).collect();
-    let results = millwright_iec61131::check_project(&texts);
+    (loaded, unreadable)
+}
+
+/// The source files of a library: the file itself, or every ST, export,
+/// PLCopen and TwinCAT file below a folder, in name order.
+fn library_files(path: &std::path::Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    if !path.is_dir() {
+        anyhow::ensure!(
+            path.exists(),
+            "library {}: no such file or folder",
+            path.display()
+        );
+        out.push(path.to_owned());
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+        .with_context(|| format!("cannot read the library folder {}", path.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    for p in entries {
+        let source = p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+            ["st", "exp", "xml", "tcpou"].contains(&e.to_ascii_lowercase().as_str())
+        });
+        if p.is_dir() {
+            library_files(&p, out)?;
+        } else if source {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Files are checked together, as one project: each may use what the others
+/// declare, and what the libraries declare.
+fn check(files: &[PathBuf], libs: &[PathBuf], as_json: bool) -> Result<ExitCode> {
+    let (loaded, mut unreadable) = read_all(files);
+    let mut lib_paths = Vec::new();
+    for l in libs {
+        library_files(l, &mut lib_paths)?;
+    }
+    let (lib_texts, lib_unreadable) = read_all(&lib_paths);
+    unreadable |= lib_unreadable;
+    let texts: Vec<&str> = loaded
+        .iter()
+        .chain(&lib_texts)
+        .map(|(_, t)| t.as_str())
+        .collect();
+    let mut results = millwright_iec61131::check_project(&texts);
+    // A library file that does not parse declares nothing: say so, once.
+    for ((name, _), parsed) in lib_texts.iter().zip(&results[loaded.len()..]) {
+        if parsed.has_errors() {
+            eprintln!(
+                "note: library file {name} has syntax errors; what it declares is not visible"
+            );
+        }
+    }
+    results.truncate(loaded.len());
     let (mut errors, mut warnings) = (0usize, 0usize);
     let mut reports = Vec::new();
     for ((name, text), parsed) in loaded.iter().zip(&results) {

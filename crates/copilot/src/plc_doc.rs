@@ -3,7 +3,8 @@
 //! program (`same_program`), so documenting cannot change behaviour.
 
 use millwright_engine::{ChatMessage, Input};
-use millwright_iec61131::ast::{Item, Pou, StmtKind, VarKind};
+use millwright_iec61131::ast::visit::{walk_stmt, Visit};
+use millwright_iec61131::ast::{Item, Pou, Stmt, StmtKind, VarKind};
 use millwright_iec61131::diagnostics::LineIndex;
 
 use crate::plc::{request, Completer};
@@ -130,49 +131,25 @@ fn declared(p: &Pou, code: &str) -> Vec<(String, String, String, String)> {
 
 /// The lines (from 1) on which a statement starts, in the bodies of all POUs.
 fn statement_lines(file: &millwright_iec61131::ast::SourceFile, code: &str) -> Vec<usize> {
-    fn walk(stmts: &[millwright_iec61131::ast::Stmt], index: &LineIndex, out: &mut Vec<usize>) {
-        for s in stmts {
-            if !matches!(s.kind, StmtKind::Empty) {
-                out.push(index.line_col(s.span.start as usize).0);
-            }
-            match &s.kind {
-                StmtKind::If {
-                    branches,
-                    else_body,
-                } => {
-                    for (_, b) in branches {
-                        walk(b, index, out);
-                    }
-                    walk(else_body.as_deref().unwrap_or(&[]), index, out);
-                }
-                StmtKind::Case {
-                    arms, else_body, ..
-                } => {
-                    for a in arms {
-                        walk(&a.body, index, out);
-                    }
-                    walk(else_body.as_deref().unwrap_or(&[]), index, out);
-                }
-                StmtKind::For { body, .. }
-                | StmtKind::While { body, .. }
-                | StmtKind::Repeat { body, .. } => walk(body, index, out),
-                _ => {}
-            }
-        }
+    struct Lines<'i> {
+        index: &'i LineIndex<'i>,
+        out: Vec<usize>,
     }
-    fn pou(p: &Pou, index: &LineIndex, out: &mut Vec<usize>) {
-        walk(p.body.as_deref().unwrap_or(&[]), index, out);
-        for m in &p.members {
-            pou(m, index, out);
+    impl<'a> Visit<'a> for Lines<'_> {
+        fn visit_stmt(&mut self, s: &'a Stmt) {
+            if !matches!(s.kind, StmtKind::Empty) {
+                self.out.push(self.index.line_col(s.span.start as usize).0);
+            }
+            walk_stmt(self, s)
         }
     }
     let index = LineIndex::new(code);
-    let mut out = Vec::new();
-    for item in &file.items {
-        if let Item::Pou(p) = item {
-            pou(p, &index, &mut out);
-        }
-    }
+    let mut v = Lines {
+        index: &index,
+        out: Vec::new(),
+    };
+    v.visit_file(file);
+    let mut out = v.out;
     out.sort();
     out.dedup();
     out

@@ -1,6 +1,8 @@
 //! The syntax tree. Names keep their source spelling; comparisons of names are
 //! case-insensitive everywhere (IEC identifiers are).
 
+pub mod visit;
+
 use crate::token::Span;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -390,6 +392,14 @@ impl BinaryOp {
             BinaryOp::Mod => "MOD",
             BinaryOp::Pow => "**",
         }
+    }
+
+    /// `=`, `<>`, `<`, `<=`, `>`, `>=`: a BOOL from two operands.
+    pub fn is_comparison(self) -> bool {
+        matches!(
+            self,
+            BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
+        )
     }
 
     /// Binding strength, higher binds tighter (IEC 61131-3 table of operators).

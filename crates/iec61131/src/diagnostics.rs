@@ -10,6 +10,9 @@ use crate::token::Span;
 pub enum Severity {
     Error,
     Warning,
+    /// Accepted as a compiler accepts it; where the code leaves IEC 61131-3
+    /// (a CODESYS 2.3 spelling, an export's non-ST sections).
+    Note,
 }
 
 macro_rules! codes {
@@ -60,6 +63,7 @@ codes! {
     LossyConversion = "ST0115", "an implicit conversion that may lose information";
     NeverAssigned = "ST0116", "a variable that is read but never assigned";
     DuplicateName = "ST0117", "a variable declared twice in the same block";
+    Dialect = "ST0015", "a construct CODESYS accepts that IEC 61131-3 writes otherwise";
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +89,12 @@ impl Diagnostic {
     pub fn warning(code: Code, span: Span, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Warning,
+            ..Self::error(code, span, message)
+        }
+    }
+    pub fn note(code: Code, span: Span, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Note,
             ..Self::error(code, span, message)
         }
     }

@@ -17,6 +17,7 @@ pub fn render_text(path: &str, text: &str, diagnostics: &[Diagnostic]) -> String
         let severity = match d.severity {
             Severity::Error => ReportSeverity::Error,
             Severity::Warning => ReportSeverity::Warning,
+            Severity::Note => ReportSeverity::Note,
         };
         let range = clamp(d.span.range(), text);
         let mut report = Report::new(severity)
@@ -44,6 +45,7 @@ fn severity_word(s: Severity) -> &'static str {
     match s {
         Severity::Error => "error",
         Severity::Warning => "warning",
+        Severity::Note => "note",
     }
 }
 

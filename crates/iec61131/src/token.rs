@@ -175,6 +175,9 @@ macro_rules! keywords {
                 upper.make_ascii_uppercase();
                 match &*upper {
                     $(x if x == $text.as_bytes() => Some(Kw::$name),)*
+                    // CODESYS 2.3 exports spell it without the underscore.
+                    b"FUNCTIONBLOCK" => Some(Kw::FunctionBlock),
+                    b"END_FUNCTIONBLOCK" => Some(Kw::EndFunctionBlock),
                     _ => None,
                 }
             }

@@ -10,8 +10,9 @@
 pub(crate) mod stdlib;
 pub mod types;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
+use crate::ast::visit::{root_name, walk_arg, walk_stmt, Visit};
 use crate::ast::*;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::token::Span;
@@ -20,21 +21,37 @@ use types::{Compat, Ty};
 /// Checks files that form one project (each may use what the others declare),
 /// returning each file's diagnostics. Run it only on trees without syntax errors.
 pub fn check(files: &[&SourceFile]) -> Vec<Vec<Diagnostic>> {
+    analyse(files, false).0
+}
+
+/// The type the checker gives each expression of each file (by span), in the
+/// order it judged them: what the simulator must compute in, and what a
+/// decoding grammar built from the program must respect.
+pub fn expression_types(files: &[&SourceFile]) -> Vec<ExprTypes> {
+    analyse(files, true).1
+}
+
+/// Each expression's span and type, in the order they were judged.
+pub type ExprTypes = Vec<(Span, Ty)>;
+
+fn analyse(files: &[&SourceFile], record: bool) -> (Vec<Vec<Diagnostic>>, Vec<ExprTypes>) {
     let mut env = Env::default();
     env.collect(files);
     let mut out: Vec<Vec<Diagnostic>> = vec![Vec::new(); files.len()];
+    let mut types: Vec<ExprTypes> = vec![Vec::new(); files.len()];
     for (i, d) in std::mem::take(&mut env.decl_diags) {
         out[i].push(d);
     }
     for (i, file) in files.iter().enumerate() {
         for item in &file.items {
             if let Item::Pou(p) = item {
-                check_pou(&env, p, None, &mut out[i]);
+                let recorder = record.then_some(&mut types[i]);
+                check_pou(&env, p, None, &mut out[i], recorder);
             }
         }
         out[i].sort_by_key(|d| (d.span.start, d.span.end));
     }
-    out
+    (out, types)
 }
 
 fn upper(s: &str) -> String {
@@ -214,16 +231,14 @@ impl Env {
                 match self.types.get(&u) {
                     Some(TypeInfo::Alias(t)) if !t.is_unknown() => t.clone(),
                     Some(_) => Ty::User(u),
-                    None if self.pous.contains_key(&u) || stdlib::function_block(&u).is_some() => {
-                        Ty::User(u)
-                    }
+                    None if self.pous.contains_key(&u) || self.std_fb(&u).is_some() => Ty::User(u),
                     // Qualified names point into libraries this file does not hold.
                     None if u.contains('.') => Ty::Unknown,
                     None => {
                         self.decl_diags.push((
                             self.current_file,
                             Diagnostic::error(Code::UnknownType, n.span, format!("unknown type `{}`", n.name)).with_help(
-                                "declare it in a TYPE … END_TYPE block or as a FUNCTION_BLOCK, or use an elementary type such as INT, REAL or BOOL",
+                                "declare it in a TYPE … END_TYPE block or as a FUNCTION_BLOCK, or use an elementary type such as INT, REAL or BOOL; if a library declares it, check together with the library's sources",
                             ),
                         ));
                         Ty::Unknown
@@ -251,7 +266,7 @@ impl Env {
     fn member(&self, ty: &Ty, name: &str) -> Option<Member> {
         let Ty::User(t) = ty else { return None };
         let n = upper(name);
-        if let Some(fb) = stdlib::function_block(t) {
+        if let Some(fb) = self.std_fb(t) {
             if let Some((_, ty)) = fb.inputs.iter().find(|(p, _)| *p == n) {
                 return Some(Member::Param(Ty::elementary(ty)?, VarKind::Input));
             }
@@ -292,11 +307,22 @@ impl Env {
         None
     }
 
+    /// The standard function block of that (upper-case) name, unless the
+    /// project declares its own POU of that name, which then takes its place
+    /// (as in CODESYS, where the project's POU shadows the library's).
+    fn std_fb(&self, name: &str) -> Option<stdlib::StdFb> {
+        if self.pous.contains_key(name) {
+            None
+        } else {
+            stdlib::function_block(name)
+        }
+    }
+
     /// Whether the type name is something this checker can see into.
     fn knows(&self, ty: &Ty) -> bool {
         match ty {
             Ty::User(t) => {
-                stdlib::function_block(t).is_some()
+                self.std_fb(t).is_some()
                     || self.pous.get(t).is_some_and(|p| {
                         p.kind != Some(PouKind::Interface)
                             && p.extends
@@ -317,8 +343,15 @@ enum Member {
 }
 
 /// Checks one POU (or a method, whose `owner` is its function block).
-fn check_pou(env: &Env, p: &Pou, owner: Option<&Pou>, diags: &mut Vec<Diagnostic>) {
+fn check_pou(
+    env: &Env,
+    p: &Pou,
+    owner: Option<&Pou>,
+    diags: &mut Vec<Diagnostic>,
+    types: Option<&mut Vec<(Span, Ty)>>,
+) {
     let mut scope = Scope {
+        types,
         env,
         locals: HashMap::new(),
         for_vars: Vec::new(),
@@ -343,7 +376,7 @@ fn check_pou(env: &Env, p: &Pou, owner: Option<&Pou>, diags: &mut Vec<Diagnostic
         None => env.pous.get(&upper(&p.name.name)).cloned(),
     };
     let own_vars: Vec<Var> = sig.as_ref().map(|s| s.vars.clone()).unwrap_or_default();
-    let initialized: std::collections::HashSet<String> = p
+    let initialized: HashSet<String> = p
         .var_blocks
         .iter()
         .flat_map(|b| &b.vars)
@@ -362,7 +395,7 @@ fn check_pou(env: &Env, p: &Pou, owner: Option<&Pou>, diags: &mut Vec<Diagnostic
     }
     // One name, one variable: a second declaration (in any VAR section of the
     // block) would leave it unclear which one the body means.
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     for n in p
         .var_blocks
         .iter()
@@ -385,11 +418,13 @@ fn check_pou(env: &Env, p: &Pou, owner: Option<&Pou>, diags: &mut Vec<Diagnostic
     }
     for m in &p.members {
         match m.kind {
-            PouKind::Method | PouKind::Action => check_pou(env, m, Some(p), scope.diags),
+            PouKind::Method | PouKind::Action => {
+                check_pou(env, m, Some(p), scope.diags, scope.types.as_deref_mut())
+            }
             // GET and SET accessors see the block's variables, like methods.
             PouKind::Property => {
                 for acc in &m.members {
-                    check_pou(env, acc, Some(p), scope.diags);
+                    check_pou(env, acc, Some(p), scope.diags, scope.types.as_deref_mut());
                 }
             }
             _ => {}
@@ -415,10 +450,8 @@ fn check_pou(env: &Env, p: &Pou, owner: Option<&Pou>, diags: &mut Vec<Diagnostic
         );
     }
     if p.body.is_some() && p.kind != PouKind::Interface {
-        let mut named = std::collections::HashSet::new();
-        names_in_pou(p, &mut named);
-        let mut written = std::collections::HashSet::new();
-        writes_in_pou(p, &mut written);
+        let named = names_in_pou(p);
+        let written = writes_in_pou(p);
         for v in &own_vars {
             if !matches!(v.kind, VarKind::Var | VarKind::Temp) {
                 continue;
@@ -459,6 +492,8 @@ struct Scope<'e, 'd> {
     owner_name: Option<String>,
     result_assigned: bool,
     diags: &'d mut Vec<Diagnostic>,
+    /// Where each expression's type is recorded, when asked for.
+    types: Option<&'d mut Vec<(Span, Ty)>>,
 }
 
 impl Scope<'_, '_> {
@@ -915,7 +950,7 @@ impl Scope<'_, '_> {
         let Ty::User(t) = ty else {
             return String::new();
         };
-        let names: Vec<String> = if let Some(fb) = stdlib::function_block(t) {
+        let names: Vec<String> = if let Some(fb) = self.env.std_fb(t) {
             fb.inputs
                 .iter()
                 .chain(fb.outputs)
@@ -933,6 +968,14 @@ impl Scope<'_, '_> {
     }
 
     fn expr(&mut self, e: &Expr) -> Ty {
+        let t = self.expr_type(e);
+        if let Some(types) = self.types.as_deref_mut() {
+            types.push((e.span, t.clone()));
+        }
+        t
+    }
+
+    fn expr_type(&mut self, e: &Expr) -> Ty {
         match &e.kind {
             ExprKind::Literal(l) => self.literal(l),
             ExprKind::Name(n) => {
@@ -1143,21 +1186,30 @@ impl Scope<'_, '_> {
         }
     }
 
-    /// The common type of two operands, or None when neither converts to the other.
+    /// The common type of two operands: `types::common` for elementary ones
+    /// (the simulator's rule too); user types, pointers and arrays combine
+    /// when one converts to the other.
     fn common(a: &Ty, b: &Ty) -> Option<Ty> {
+        let other = |t: &Ty| {
+            matches!(
+                t,
+                Ty::User(_)
+                    | Ty::Pointer(_)
+                    | Ty::Reference(_)
+                    | Ty::Array { .. }
+                    | Ty::String { .. }
+            )
+        };
+        if !other(a) && !other(b) {
+            return types::common(a, b);
+        }
         if a.is_unknown() || b.is_unknown() {
             return Some(Ty::Unknown);
         }
-        // `a` widens into `b` (a literal takes the other side's type).
         if a.compat(b) == Compat::Yes {
             return Some(b.clone());
         }
         if b.compat(a) == Compat::Yes {
-            return Some(a.clone());
-        }
-        if a.compat(b) == Compat::Lossy || b.compat(a) == Compat::Lossy {
-            // Mixed signedness or widths: compilers accept it (the assignment
-            // that uses the result warns); the left operand's type is taken.
             return Some(a.clone());
         }
         None
@@ -1165,12 +1217,16 @@ impl Scope<'_, '_> {
 
     fn binary(&mut self, op: BinaryOp, lt: Ty, rt: Ty, span: Span) -> Ty {
         use BinaryOp::*;
-        let time = |t: &Ty| {
-            matches!(
-                t,
-                Ty::Time | Ty::LTime | Ty::TimeOfDay | Ty::DateAndTime | Ty::Date
-            )
-        };
+        if !matches!(op, And | AndThen | Or | OrElse | Xor) {
+            match types::time_arith(op, &lt, &rt) {
+                Some(Ok(t)) => return t,
+                Some(Err(why)) => {
+                    self.err(Code::TypeMismatch, span, why, None);
+                    return Ty::Unknown;
+                }
+                None => {}
+            }
+        }
         match op {
             Eq | Ne | Lt | Le | Gt | Ge => {
                 if Self::common(&lt, &rt).is_none()
@@ -1199,20 +1255,9 @@ impl Scope<'_, '_> {
                     );
                     return Ty::Unknown;
                 }
-                Self::common(&lt, &rt).unwrap_or(Ty::Unknown)
+                self.combined(op, &lt, &rt, span)
             }
             Add | Sub | Mul | Div | Mod | Pow => {
-                if time(&lt) || time(&rt) {
-                    // The difference of two dates, times of day or DTs is a duration (IEC 61131-3).
-                    if op == Sub
-                        && lt == rt
-                        && matches!(lt, Ty::Date | Ty::TimeOfDay | Ty::DateAndTime)
-                    {
-                        return Ty::Time;
-                    }
-                    // TIME ± TIME, TIME * n, TIME / n, TOD + TIME …: the type of the time side.
-                    return if time(&lt) { lt } else { rt };
-                }
                 if !lt.is_numeric() || !rt.is_numeric() {
                     let bad = if lt.is_numeric() { &rt } else { &lt };
                     // Bit strings in arithmetic are common in real code (WORD + 1).
@@ -1226,6 +1271,17 @@ impl Scope<'_, '_> {
                         return Ty::Unknown;
                     }
                 }
+                if op == Pow {
+                    return types::power(&lt, &rt).unwrap_or_else(|| {
+                        self.err(
+                            Code::TypeMismatch,
+                            span,
+                            format!("`**` needs numbers, not {lt} and {rt}"),
+                            Some("convert a bit string first, e.g. WORD_TO_INT".into()),
+                        );
+                        Ty::Unknown
+                    });
+                }
                 if op == Mod
                     && (matches!(lt, Ty::Real | Ty::LReal | Ty::RealLiteral)
                         || matches!(rt, Ty::Real | Ty::LReal | Ty::RealLiteral))
@@ -1237,9 +1293,22 @@ impl Scope<'_, '_> {
                         Some("use FMOD-like arithmetic: a - TRUNC(a / b) * b".into()),
                     );
                 }
-                Self::common(&lt, &rt).unwrap_or(Ty::Unknown)
+                self.combined(op, &lt, &rt, span)
             }
         }
+    }
+
+    /// The operands' common type, or an error saying they do not combine.
+    fn combined(&mut self, op: BinaryOp, lt: &Ty, rt: &Ty, span: Span) -> Ty {
+        Self::common(lt, rt).unwrap_or_else(|| {
+            self.err(
+                Code::TypeMismatch,
+                span,
+                format!("`{}` cannot combine {lt} and {rt}", op.symbol()),
+                Some("convert one side first, e.g. with INT_TO_REAL or TO_DINT".into()),
+            );
+            Ty::Unknown
+        })
     }
 
     fn call(&mut self, f: &Expr, args: &[Arg], span: Span) -> Ty {
@@ -1282,6 +1351,47 @@ impl Scope<'_, '_> {
                     };
                 }
                 if let Some(std) = stdlib::function(&u) {
+                    for name in args.iter().filter_map(|a| a.name.as_ref()) {
+                        if stdlib::named_position(&u, &name.name).is_none() {
+                            self.err(
+                                Code::BadArgument,
+                                name.span,
+                                format!("{} has no parameter `{}`", n.name, name.name),
+                                Some(format!(
+                                    "its parameters are {}",
+                                    stdlib::describe_params(&u)
+                                )),
+                            );
+                        }
+                    }
+                    // The arithmetic functions take numbers (ABS and NEG durations too).
+                    let takes = match u.as_str() {
+                        "ABS" | "NEG" => Some("a number or a duration"),
+                        "SQRT" | "LN" | "LOG" | "EXP" | "SIN" | "COS" | "TAN" | "ASIN" | "ACOS"
+                        | "ATAN" | "ATAN2" | "EXPT" => Some("a number"),
+                        _ => None,
+                    };
+                    if let Some(what) = takes {
+                        let durations = what.contains("duration");
+                        let mut refused = false;
+                        for (a, t) in args.iter().zip(&arg_types) {
+                            let ok =
+                                t.is_numeric() || (durations && matches!(t, Ty::Time | Ty::LTime));
+                            if !ok {
+                                self.err(
+                                    Code::BadArgument,
+                                    a.value.span,
+                                    format!("{} takes {what}, but this is {t}", n.name),
+                                    None,
+                                );
+                                refused = true;
+                            }
+                        }
+                        // Reported once: the call's value is not judged again.
+                        if refused {
+                            return Ty::Unknown;
+                        }
+                    }
                     let n_args = args.len();
                     if n_args < std.min_args || std.max_args.is_some_and(|m| n_args > m) {
                         let want = match std.max_args {
@@ -1296,25 +1406,37 @@ impl Scope<'_, '_> {
                             None,
                         );
                     }
+                    if let Some(op) = stdlib::operator(&u) {
+                        // Typed as its operator: GT(a, b, c) is a > b AND b > c,
+                        // ADD(a, b, c) is a + b + c.
+                        let compare = op.is_comparison();
+                        let mut acc: Option<Ty> = None;
+                        for (i, t) in arg_types.iter().enumerate() {
+                            acc = Some(match acc {
+                                None => t.clone(),
+                                Some(a) if compare => {
+                                    self.binary(op, arg_types[i - 1].clone(), t.clone(), span);
+                                    a
+                                }
+                                Some(a) => self.binary(op, a, t.clone(), span),
+                            });
+                        }
+                        return if compare {
+                            Ty::Bool
+                        } else {
+                            acc.unwrap_or(Ty::Unknown)
+                        };
+                    }
                     return match std.result {
                         stdlib::StdFn::Returns(t) => t,
-                        stdlib::StdFn::ArgType(i) => arg_types
-                            .get(i)
-                            .cloned()
-                            .map(|t| {
-                                if t == Ty::IntLiteral {
-                                    Ty::Int {
-                                        bits: 16,
-                                        signed: true,
-                                    }
-                                } else {
-                                    t
-                                }
-                            })
-                            .unwrap_or(Ty::Unknown),
+                        // ABS(5) is still a literal, taking the type of what it meets.
+                        stdlib::StdFn::ArgType(i) => {
+                            arg_types.get(i).cloned().unwrap_or(Ty::Unknown)
+                        }
+                        // LREAL when an argument is, else REAL (the simulator's rule too).
                         stdlib::StdFn::RealOfArg(i) => match arg_types.get(i) {
-                            Some(Ty::LReal) => Ty::LReal,
                             Some(Ty::Unknown) | None => Ty::Unknown,
+                            _ if arg_types.contains(&Ty::LReal) => Ty::LReal,
                             _ => Ty::Real,
                         },
                         stdlib::StdFn::CommonFrom(i) => {
@@ -1322,7 +1444,18 @@ impl Scope<'_, '_> {
                             for t in arg_types.iter().skip(i) {
                                 acc = Some(match acc {
                                     None => t.clone(),
-                                    Some(a) => Self::common(&a, t).unwrap_or(Ty::Unknown),
+                                    Some(a) => match Self::common(&a, t) {
+                                        Some(c) => c,
+                                        None => {
+                                            self.err(
+                                                Code::TypeMismatch,
+                                                span,
+                                                format!("{} mixes {a} and {t}", n.name),
+                                                Some("give every argument one type".into()),
+                                            );
+                                            Ty::Unknown
+                                        }
+                                    },
                                 });
                             }
                             acc.unwrap_or(Ty::Unknown)
@@ -1339,7 +1472,7 @@ impl Scope<'_, '_> {
                     Code::UnknownFunction,
                     n.span,
                     format!("unknown function `{}`", n.name),
-                    Some("declare it as a FUNCTION, or check the name against the IEC standard functions".into()),
+                    Some("declare it as a FUNCTION or check the name against the IEC standard functions; if a library declares it, check together with the library's sources".into()),
                 );
                 Ty::Unknown
             }
@@ -1406,224 +1539,48 @@ impl Scope<'_, '_> {
     }
 }
 
-/// Every name a POU and its members mention (upper-case), for the unused-variable warning.
-fn names_in_pou(p: &Pou, out: &mut std::collections::HashSet<String>) {
-    if let Some(body) = &p.body {
-        names_in_stmts(body, out);
-    }
-    for b in &p.var_blocks {
-        for d in &b.vars {
-            if let Some(init) = &d.init {
-                names_in_init(init, out);
-            }
+/// Every name a POU and its members mention (upper-case), for the
+/// unused-variable warning: in code, initial values and declared bounds.
+fn names_in_pou(p: &Pou) -> HashSet<String> {
+    struct Names(HashSet<String>);
+    impl<'a> Visit<'a> for Names {
+        fn visit_name_ref(&mut self, n: &'a Ident) {
+            self.0.insert(upper(&n.name));
         }
     }
-    for m in &p.members {
-        names_in_pou(m, out);
-    }
-}
-
-fn names_in_init(i: &Initializer, out: &mut std::collections::HashSet<String>) {
-    match i {
-        Initializer::Expr(e) => names_in_expr(e, out),
-        Initializer::Array(items, _) => {
-            for it in items {
-                if let Some(v) = &it.value {
-                    names_in_init(v, out);
-                }
-            }
-        }
-        Initializer::Struct(fields, _) => {
-            for (_, v) in fields {
-                names_in_init(v, out);
-            }
-        }
-    }
-}
-
-fn names_in_stmts(stmts: &[Stmt], out: &mut std::collections::HashSet<String>) {
-    for s in stmts {
-        match &s.kind {
-            StmtKind::Assign { target, value }
-            | StmtKind::RefAssign { target, value }
-            | StmtKind::SetReset { target, value, .. } => {
-                names_in_expr(target, out);
-                names_in_expr(value, out);
-            }
-            StmtKind::Call(e) => names_in_expr(e, out),
-            StmtKind::If {
-                branches,
-                else_body,
-            } => {
-                for (c, b) in branches {
-                    names_in_expr(c, out);
-                    names_in_stmts(b, out);
-                }
-                if let Some(b) = else_body {
-                    names_in_stmts(b, out);
-                }
-            }
-            StmtKind::Case {
-                selector,
-                arms,
-                else_body,
-            } => {
-                names_in_expr(selector, out);
-                for a in arms {
-                    names_in_stmts(&a.body, out);
-                }
-                if let Some(b) = else_body {
-                    names_in_stmts(b, out);
-                }
-            }
-            StmtKind::For {
-                var,
-                from,
-                to,
-                by,
-                body,
-            } => {
-                out.insert(upper(&var.name));
-                for e in [Some(from), Some(to), by.as_ref()].into_iter().flatten() {
-                    names_in_expr(e, out);
-                }
-                names_in_stmts(body, out);
-            }
-            StmtKind::While { cond, body } | StmtKind::Repeat { body, until: cond } => {
-                names_in_expr(cond, out);
-                names_in_stmts(body, out);
-            }
-            StmtKind::Exit | StmtKind::Continue | StmtKind::Return | StmtKind::Empty => {}
-        }
-    }
-}
-
-fn names_in_expr(e: &Expr, out: &mut std::collections::HashSet<String>) {
-    match &e.kind {
-        ExprKind::Name(n) => {
-            out.insert(upper(&n.name));
-        }
-        ExprKind::Member(b, _)
-        | ExprKind::Bit(b, _)
-        | ExprKind::Deref(b)
-        | ExprKind::Unary(_, b)
-        | ExprKind::Paren(b) => names_in_expr(b, out),
-        ExprKind::Index(b, idx) => {
-            names_in_expr(b, out);
-            for i in idx {
-                names_in_expr(i, out);
-            }
-        }
-        ExprKind::Call(f, args) => {
-            names_in_expr(f, out);
-            for a in args {
-                names_in_expr(&a.value, out);
-            }
-        }
-        ExprKind::Binary(_, l, r) => {
-            names_in_expr(l, out);
-            names_in_expr(r, out);
-        }
-        ExprKind::Literal(_)
-        | ExprKind::This
-        | ExprKind::Super
-        | ExprKind::Address(_)
-        | ExprKind::Error => {}
-    }
+    let mut v = Names(HashSet::new());
+    v.visit_pou(p);
+    v.0
 }
 
 /// Names a POU and its members may write: assignment targets (the variable at
 /// the root of `a.b[i]`), outputs connected with `=>`, FOR variables, and — to
 /// stay conservative — anything passed to a call (it may be a VAR_IN_OUT).
-fn writes_in_pou(p: &Pou, out: &mut std::collections::HashSet<String>) {
-    fn root(e: &Expr) -> Option<String> {
-        match &e.kind {
-            ExprKind::Name(n) => Some(upper(&n.name)),
-            ExprKind::Member(b, _)
-            | ExprKind::Bit(b, _)
-            | ExprKind::Index(b, _)
-            | ExprKind::Deref(b)
-            | ExprKind::Paren(b) => root(b),
-            _ => None,
-        }
-    }
-    fn in_expr(e: &Expr, out: &mut std::collections::HashSet<String>) {
-        match &e.kind {
-            ExprKind::Call(f, args) => {
-                in_expr(f, out);
-                for a in args {
-                    out.extend(root(&a.value));
-                    in_expr(&a.value, out);
-                }
-            }
-            ExprKind::Member(b, _)
-            | ExprKind::Bit(b, _)
-            | ExprKind::Deref(b)
-            | ExprKind::Unary(_, b)
-            | ExprKind::Paren(b) => in_expr(b, out),
-            ExprKind::Index(b, idx) => {
-                in_expr(b, out);
-                idx.iter().for_each(|i| in_expr(i, out));
-            }
-            ExprKind::Binary(_, l, r) => {
-                in_expr(l, out);
-                in_expr(r, out);
-            }
-            _ => {}
-        }
-    }
-    fn in_stmts(stmts: &[Stmt], out: &mut std::collections::HashSet<String>) {
-        for s in stmts {
+fn writes_in_pou(p: &Pou) -> HashSet<String> {
+    struct Writes(HashSet<String>);
+    impl<'a> Visit<'a> for Writes {
+        fn visit_stmt(&mut self, s: &'a Stmt) {
             match &s.kind {
-                StmtKind::Assign { target, value }
-                | StmtKind::RefAssign { target, value }
-                | StmtKind::SetReset { target, value, .. } => {
-                    out.extend(root(target));
-                    in_expr(target, out);
-                    in_expr(value, out);
+                StmtKind::Assign { target, .. }
+                | StmtKind::RefAssign { target, .. }
+                | StmtKind::SetReset { target, .. } => {
+                    self.0.extend(root_name(target).map(|n| upper(&n.name)));
                 }
-                StmtKind::Call(e) => in_expr(e, out),
-                StmtKind::If {
-                    branches,
-                    else_body,
-                } => {
-                    for (c, b) in branches {
-                        in_expr(c, out);
-                        in_stmts(b, out);
-                    }
-                    if let Some(b) = else_body {
-                        in_stmts(b, out);
-                    }
-                }
-                StmtKind::Case {
-                    selector,
-                    arms,
-                    else_body,
-                } => {
-                    in_expr(selector, out);
-                    arms.iter().for_each(|a| in_stmts(&a.body, out));
-                    if let Some(b) = else_body {
-                        in_stmts(b, out);
-                    }
-                }
-                StmtKind::For { var, body, .. } => {
-                    out.insert(upper(&var.name));
-                    in_stmts(body, out);
-                }
-                StmtKind::While { cond, body } | StmtKind::Repeat { body, until: cond } => {
-                    in_expr(cond, out);
-                    in_stmts(body, out);
+                StmtKind::For { var, .. } => {
+                    self.0.insert(upper(&var.name));
                 }
                 _ => {}
             }
+            walk_stmt(self, s)
+        }
+        fn visit_arg(&mut self, a: &'a Arg) {
+            self.0.extend(root_name(&a.value).map(|n| upper(&n.name)));
+            walk_arg(self, a)
         }
     }
-    if let Some(b) = &p.body {
-        in_stmts(b, out);
-    }
-    for m in &p.members {
-        writes_in_pou(m, out);
-    }
+    let mut v = Writes(HashSet::new());
+    v.visit_pou(p);
+    v.0
 }
 
 /// `Idle` or `E_State.Idle` or `E_State#Idle` → `IDLE`.

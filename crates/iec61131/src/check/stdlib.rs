@@ -3,6 +3,7 @@
 //! from their arguments.
 
 use super::types::Ty;
+use crate::ast::BinaryOp;
 
 /// A standard function block: its inputs and outputs.
 pub struct StdFb {
@@ -154,4 +155,74 @@ fn conversion(name: &str) -> Option<Ty> {
         "BCD" => Some(Ty::Bits(32)),
         _ => Ty::elementary(target),
     }
+}
+
+/// The parameter names of a standard function, in position order; the
+/// extensible ones (ADD, MAX, MUX …) also take `IN0`, `IN1` … after these.
+pub fn function_params(name: &str) -> &'static [&'static str] {
+    match name {
+        "SEL" => &["G", "IN0", "IN1"],
+        "MUX" => &["K"],
+        "LIMIT" => &["MN", "IN", "MX"],
+        "SHL" | "SHR" | "ROL" | "ROR" => &["IN", "N"],
+        "LEFT" | "RIGHT" => &["IN", "L"],
+        "MID" => &["IN", "L", "P"],
+        "INSERT" => &["IN1", "IN2", "P"],
+        "DELETE" => &["IN", "L", "P"],
+        "REPLACE" => &["IN1", "IN2", "L", "P"],
+        "FIND" => &["IN1", "IN2"],
+        "ATAN2" => &["Y", "X"],
+        "EXPT" => &["IN1", "IN2"],
+        "ADD" | "MUL" | "MAX" | "MIN" | "GT" | "GE" | "EQ" | "LE" | "LT" | "NE" | "CONCAT"
+        | "AND" | "OR" | "XOR" => &[],
+        _ => &["IN"],
+    }
+}
+
+/// Where a named argument of a standard function goes (an index to sort
+/// by), or `None` when the function has no parameter of that name.
+pub fn named_position(function: &str, param: &str) -> Option<usize> {
+    let names = function_params(function);
+    if let Some(i) = names.iter().position(|p| p.eq_ignore_ascii_case(param)) {
+        return Some(i);
+    }
+    let extensible = names.is_empty() || function == "MUX";
+    let n: usize = param
+        .to_ascii_uppercase()
+        .strip_prefix("IN")?
+        .parse()
+        .ok()?;
+    extensible.then_some(n + names.len())
+}
+
+/// The parameter names of a standard function as a person reads them.
+pub fn describe_params(function: &str) -> String {
+    let names = function_params(function);
+    match (names.is_empty(), function == "MUX") {
+        (true, _) => "IN1, IN2, …".into(),
+        (false, true) => format!("{}, IN0, IN1, …", names.join(", ")),
+        (false, false) => names.join(", "),
+    }
+}
+
+/// The operator a standard function is the function form of (`ADD` is `+`,
+/// `GT` is `>` …): it is typed, and runs, as that operator.
+pub fn operator(name: &str) -> Option<BinaryOp> {
+    Some(match name {
+        "ADD" => BinaryOp::Add,
+        "MUL" => BinaryOp::Mul,
+        "SUB" => BinaryOp::Sub,
+        "DIV" => BinaryOp::Div,
+        "MOD" => BinaryOp::Mod,
+        "GT" => BinaryOp::Gt,
+        "GE" => BinaryOp::Ge,
+        "EQ" => BinaryOp::Eq,
+        "LE" => BinaryOp::Le,
+        "LT" => BinaryOp::Lt,
+        "NE" => BinaryOp::Ne,
+        "AND" => BinaryOp::And,
+        "OR" => BinaryOp::Or,
+        "XOR" => BinaryOp::Xor,
+        _ => return None,
+    })
 }

@@ -244,3 +244,97 @@ fn a_name_declared_twice_in_one_block_is_an_error() {
     let two = "FUNCTION_BLOCK A\nVAR_INPUT x : BOOL; END_VAR\nEND_FUNCTION_BLOCK\nFUNCTION_BLOCK B\nVAR_INPUT x : BOOL; END_VAR\nEND_FUNCTION_BLOCK\n";
     assert!(!codes(two).contains(&Code::DuplicateName));
 }
+
+/// What the simulator cannot compute, the checker refuses (one rule,
+/// `types::common`, `time_arith`, `power`, serves both); the messages whole.
+#[test]
+fn operators_combine_only_what_a_compiler_combines() {
+    let decls = "VAR_INPUT\n  i : INT; si : SINT; t : TIME; w : WORD; b : BOOL; r : REAL;\nEND_VAR\nVAR_OUTPUT\n  o : DINT; ot : TIME; orl : LREAL;\nEND_VAR";
+    let errors = |body: &str| -> Vec<String> {
+        diags(&fb(decls, body))
+            .into_iter()
+            .filter(|d| d.1 == Severity::Error)
+            .map(|d| d.2)
+            .collect()
+    };
+    for (body, want) in [
+        (
+            "ot := t + 1.5;",
+            "`+` cannot combine TIME and a real literal",
+        ),
+        (
+            "ot := ADD(t, 1.5);",
+            "`+` cannot combine TIME and a real literal",
+        ),
+        ("ot := 5 / t;", "a number cannot be divided by a duration"),
+        ("o := MAX(si, t);", "MAX mixes SINT and TIME"),
+        (
+            "orl := w ** 2;",
+            "`**` needs numbers, not WORD and an integer literal",
+        ),
+        (
+            "o := NEG(b);",
+            "NEG takes a number or a duration, but this is BOOL",
+        ),
+        ("orl := SQRT(t);", "SQRT takes a number, but this is TIME"),
+    ] {
+        assert_eq!(errors(body), [want], "{body}");
+    }
+    for fine in [
+        "ot := t + 5;",
+        "ot := t * 1.5;",
+        "ot := 2 * t;",
+        "o := i + si;",
+        "orl := i ** 2;",
+        "o := NEG(i);",
+        "ot := ABS(t);",
+        "o := MAX(si, 3);",
+    ] {
+        assert_eq!(errors(fine), Vec::<String>::new(), "{fine}");
+    }
+}
+
+/// CODESYS 2.3's spellings are accepted with a note each, check clean, and
+/// run as CODESYS runs them.
+#[test]
+fn codesys_2_3_dialect_is_accepted_with_notes() {
+    let src = include_str!("../../tests/fixtures/dialect/codesys23.st");
+    let notes: Vec<(Code, Severity, String)> = diags(src);
+    let want = [
+        "FUNCTIONBLOCK is CODESYS 2.3's spelling of FUNCTION_BLOCK",
+        "array initial values without brackets are CODESYS 2.3's",
+        "array initial values without brackets are CODESYS 2.3's",
+        "array initial values without brackets are CODESYS 2.3's",
+        "a chained assignment is CODESYS's; IEC 61131-3 assigns one target per statement",
+    ];
+    assert_eq!(
+        notes,
+        want.map(|m| (Code::Dialect, Severity::Note, m.to_string())),
+        "{notes:#?}"
+    );
+    let Ok(prog) = crate::sim::load(&[src]) else {
+        panic!("does not check")
+    };
+    let mut s = crate::sim::Session::new(&prog, "FB_Boost").unwrap();
+    s.set("boost_mode", &serde_json::json!(true)).unwrap();
+    s.set("step", &serde_json::json!(4)).unwrap();
+    s.cycle(10.0).unwrap();
+    for (name, want) in [
+        ("flag_0", serde_json::json!(true)),
+        ("mask", serde_json::json!(15)),
+        ("cell", serde_json::json!(6)),
+    ] {
+        assert_eq!(s.get(name).unwrap(), want, "{name}");
+    }
+    // `st fmt` writes it the IEC way.
+    let formatted = crate::format::format(src).unwrap();
+    assert!(formatted.contains("FUNCTION_BLOCK FB_Boost"), "{formatted}");
+    assert!(
+        formatted.contains("SX : ARRAY[1..7] OF BYTE := [1, 3, 7, 15, 31, 63, 127];"),
+        "{formatted}"
+    );
+    assert!(
+        formatted.contains("seen := boost_mode;\nflag_0 := seen;"),
+        "{formatted}"
+    );
+}

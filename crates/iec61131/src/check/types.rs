@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::ast::BinaryOp;
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Ty {
     Bool,
@@ -180,6 +182,140 @@ impl Ty {
             Compat::No
         }
     }
+}
+
+/// The type two elementary operands are combined in (arithmetic, comparison,
+/// MAX, SEL …), or `None` when they do not combine. One rule for the checker
+/// and the simulator: an untyped literal takes the other side's type; reals
+/// win over integers (LREAL over REAL, an integer with a real literal in
+/// LREAL); integers of one signedness widen to the wider, of mixed signedness
+/// to the smallest signed type holding both (INT and UINT: DINT); bit strings
+/// widen, and an integer with a bit string stays an integer. Durations and
+/// dates combine only with their own kind (see [`time_arith`] for operators).
+/// User types, pointers and arrays are not this rule's (`None`).
+pub fn common(a: &Ty, b: &Ty) -> Option<Ty> {
+    use Ty::*;
+    if a.is_unknown() || b.is_unknown() {
+        return Some(Unknown);
+    }
+    if a == b {
+        return Some(a.clone());
+    }
+    let real = |t: &Ty| matches!(t, Real | LReal | RealLiteral);
+    let int = |t: &Ty| matches!(t, Int { .. } | IntLiteral);
+    if real(a) || real(b) {
+        if !(real(a) || int(a)) || !(real(b) || int(b)) {
+            return None;
+        }
+        return Some(match (a, b) {
+            (LReal, _) | (_, LReal) => LReal,
+            (Real, _) | (_, Real) => Real,
+            (RealLiteral | IntLiteral, RealLiteral | IntLiteral) => RealLiteral,
+            _ => LReal,
+        });
+    }
+    let scalar = |t: &Ty| {
+        matches!(
+            t,
+            Bool | Int { .. } | Bits(_) | Time | LTime | Date | TimeOfDay | DateAndTime
+        )
+    };
+    Some(match (a, b) {
+        (IntLiteral, t) | (t, IntLiteral) if scalar(t) => t.clone(),
+        (
+            Int {
+                bits: x,
+                signed: sx,
+            },
+            Int {
+                bits: y,
+                signed: sy,
+            },
+        ) => {
+            if sx == sy {
+                Int {
+                    bits: *x.max(y),
+                    signed: *sx,
+                }
+            } else {
+                let (sbits, ubits) = if *sx { (*x, *y) } else { (*y, *x) };
+                Int {
+                    bits: sbits.max((ubits * 2).min(64)),
+                    signed: true,
+                }
+            }
+        }
+        (Bits(x), Bits(y)) => Bits(*x.max(y)),
+        (Bool, Bits(x)) | (Bits(x), Bool) => Bits(*x),
+        (Int { bits, signed }, Bits(x)) | (Bits(x), Int { bits, signed }) => Int {
+            bits: *bits.max(x),
+            signed: *signed,
+        },
+        _ => return None,
+    })
+}
+
+/// The type of `a ** b` (EXPT): always a real — REAL for a REAL base with a
+/// REAL, integer or literal exponent, else LREAL; a real literal for two
+/// literals. `None` when an operand is not a number.
+pub fn power(a: &Ty, b: &Ty) -> Option<Ty> {
+    use Ty::*;
+    if a.is_unknown() || b.is_unknown() {
+        return Some(Unknown);
+    }
+    let number = |t: &Ty| matches!(t, Int { .. } | IntLiteral | Real | LReal | RealLiteral);
+    if !number(a) || !number(b) {
+        return None;
+    }
+    let literal = |t: &Ty| matches!(t, IntLiteral | RealLiteral);
+    Some(match (a, b) {
+        (x, y) if literal(x) && literal(y) => RealLiteral,
+        (Real, y) if *y != LReal => Real,
+        _ => LReal,
+    })
+}
+
+/// The type of a binary operation on durations or dates (TIME ± TIME, TIME *
+/// n, TIME / n, DT - DT, TOD + TIME, comparisons of one kind …), or why it has
+/// none; `None` when neither operand is a duration or a date. The checker
+/// judges and the simulator lowers by this one rule.
+pub fn time_arith(op: BinaryOp, a: &Ty, b: &Ty) -> Option<Result<Ty, String>> {
+    use BinaryOp::*;
+    use Ty::*;
+    let timeish = |t: &Ty| matches!(t, Time | LTime | Date | TimeOfDay | DateAndTime);
+    let duration = |t: &Ty| matches!(t, Time | LTime);
+    if !timeish(a) && !timeish(b) {
+        return None;
+    }
+    if a.is_unknown() || b.is_unknown() {
+        return Some(Ok(Unknown));
+    }
+    let compare = op.is_comparison();
+    let add_sub = matches!(op, Add | Sub);
+    let number = |t: &Ty| matches!(t, Int { .. } | IntLiteral | Real | LReal | RealLiteral);
+    let result = match (a, b) {
+        (x, y) if x == y && compare => Bool,
+        (x, y) if x == y && duration(x) && add_sub => x.clone(),
+        (Time, LTime) | (LTime, Time) if compare => Bool,
+        (Time, LTime) | (LTime, Time) if add_sub => LTime,
+        (Date, Date) | (DateAndTime, DateAndTime) | (TimeOfDay, TimeOfDay) if op == Sub => Time,
+        (TimeOfDay | DateAndTime | Date, Time) if add_sub => a.clone(),
+        (x, n) if duration(x) && matches!(op, Mul | Div) && number(n) => x.clone(),
+        (n, x) if duration(x) && op == Mul && number(n) => x.clone(),
+        (n, x) if duration(x) && op == Div && number(n) => {
+            return Some(Err("a number cannot be divided by a duration".into()))
+        }
+        // `t > 0`, `t + 5`: an untyped integer counts in the duration's unit.
+        (x, IntLiteral) | (IntLiteral, x) if timeish(x) && (compare || add_sub) => {
+            if compare {
+                Bool
+            } else {
+                x.clone()
+            }
+        }
+        _ => return Some(Err(format!("`{}` cannot combine {a} and {b}", op.symbol()))),
+    };
+    Some(Ok(result))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -20,7 +20,19 @@ impl Parser<'_> {
             TokenKind::Keyword(Kw::Property) => (PouKind::Property, Some(Kw::EndProperty)),
             _ => (PouKind::Action, None),
         };
-        self.bump();
+        let keyword = self.bump().span;
+        if kind == PouKind::FunctionBlock && keyword.range().len() == "FUNCTIONBLOCK".len() {
+            self.diags.push(
+                Diagnostic::note(
+                    Code::Dialect,
+                    keyword,
+                    "FUNCTIONBLOCK is CODESYS 2.3's spelling of FUNCTION_BLOCK",
+                )
+                .with_help(
+                    "IEC 61131-3 writes FUNCTION_BLOCK … END_FUNCTION_BLOCK; `st fmt` writes it so",
+                ),
+            );
+        }
 
         let mut modifiers = Vec::new();
         while self.at(TokenKind::Ident)
@@ -360,7 +372,11 @@ impl Parser<'_> {
             return None;
         };
         let init = if self.eat(TokenKind::Assign) {
-            self.initializer()
+            if matches!(ty, TypeRef::Array { .. }) && !self.at(TokenKind::LBracket) {
+                Some(self.bare_array_initializer())
+            } else {
+                self.initializer()
+            }
         } else {
             None
         };
@@ -667,6 +683,40 @@ impl Parser<'_> {
             return Some(Initializer::Struct(fields, self.span_from(start)));
         }
         Some(Initializer::Expr(self.expr()))
+    }
+
+    /// `ARRAY[1..4] OF BYTE := 1, 3, 7, 15;` (CODESYS 2.3): the elements
+    /// without brackets, up to the `;`.
+    fn bare_array_initializer(&mut self) -> Initializer {
+        let start = self.tok().span;
+        let mut elems = Vec::new();
+        loop {
+            elems.push(self.array_init_elem());
+            if !self.eat(TokenKind::Comma) {
+                break;
+            }
+        }
+        let span = self.span_from(start);
+        if elems.len() > 1 || elems.iter().any(|e| e.repeat.is_some()) {
+            self.diags.push(
+                Diagnostic::note(
+                    Code::Dialect,
+                    span,
+                    "array initial values without brackets are CODESYS 2.3's",
+                )
+                .with_help("IEC 61131-3 writes them in brackets: `:= [1, 3, 7, 15];`"),
+            );
+        }
+        // One value alone is an expression (a constant array, a function call).
+        if elems.len() == 1
+            && elems[0].repeat.is_none()
+            && matches!(elems[0].value, Some(Initializer::Expr(_)))
+        {
+            if let Some(v) = elems.pop().and_then(|e| e.value) {
+                return v;
+            }
+        }
+        Initializer::Array(elems, span)
     }
 
     fn array_init_elem(&mut self) -> ArrayInit {

@@ -41,6 +41,7 @@ pub fn parse(text: &str) -> Parsed {
         diags: lexed.diagnostics,
         depth: 0,
         too_deep_reported: false,
+        queued: Vec::new(),
     };
     let file = p.source_file();
     let mut diagnostics = p.diags;
@@ -59,6 +60,9 @@ pub(crate) struct Parser<'a> {
     diags: Vec<Diagnostic>,
     depth: u32,
     too_deep_reported: bool,
+    /// Statements a chained assignment (`a := b := v;`) stands for before
+    /// its own, handed to the statement list after it is parsed.
+    queued: Vec<crate::ast::Stmt>,
 }
 
 /// Contextual words: names in most places, keywords in POU headers.

@@ -12,6 +12,7 @@ impl Parser<'_> {
         while !self.at(TokenKind::Eof) && !stop(self) {
             let before = self.pos;
             if let Some(s) = self.statement() {
+                out.append(&mut self.queued);
                 out.push(s);
             }
             if self.pos == before {
@@ -319,8 +320,38 @@ impl Parser<'_> {
             return Some(StmtKind::Empty);
         }
         if self.eat(TokenKind::Assign) {
-            let value = self.expr();
+            let mut targets = vec![target];
+            let mut value = self.expr();
+            // `a := b := FALSE;` (CODESYS): `b := FALSE; a := b;`.
+            while self.at(TokenKind::Assign) && is_place(&value) {
+                let at = self.bump().span;
+                if targets.len() == 1 {
+                    self.diags.push(
+                        Diagnostic::note(
+                            Code::Dialect,
+                            at,
+                            "a chained assignment is CODESYS's; IEC 61131-3 assigns one target per statement",
+                        )
+                        .with_help("it is read as one assignment per target, the rightmost first"),
+                    );
+                }
+                targets.push(value);
+                value = self.expr();
+            }
             self.end_statement();
+            let mut target = targets.pop().expect("one target at least");
+            while let Some(outer) = targets.pop() {
+                let span = target.span.to(value.span);
+                self.queued.push(Stmt {
+                    kind: StmtKind::Assign {
+                        target: target.clone(),
+                        value,
+                    },
+                    span,
+                });
+                value = target;
+                target = outer;
+            }
             return Some(StmtKind::Assign { target, value });
         }
         if self.eat(TokenKind::RefAssign) {
@@ -369,5 +400,14 @@ impl Parser<'_> {
         }
         self.recover_statement();
         Some(StmtKind::Empty)
+    }
+}
+
+/// Whether an expression names a place a value can be stored in.
+fn is_place(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Name(_) | ExprKind::Deref(_) => true,
+        ExprKind::Member(b, _) | ExprKind::Index(b, _) | ExprKind::Bit(b, _) => is_place(b),
+        _ => false,
     }
 }

@@ -12,6 +12,8 @@ use super::value::{Num, Store, Value};
 use crate::ast::{
     self, BinaryOp, ExprKind, Ident, Initializer, Literal, PouKind, UnaryOp, VarKind,
 };
+use crate::check::stdlib;
+use crate::check::types::Ty;
 use crate::token::Span;
 
 /// Something the simulator cannot run, with where it is.
@@ -42,14 +44,33 @@ const MAX_STRING: usize = 65_535;
 /// recorded per POU in [`Program::errors`]: it blocks that POU and whatever
 /// uses it ([`Program::blockers`]), not the rest.
 pub fn compile(files: &[&ast::SourceFile]) -> Program {
-    let mut c = Compiler::default();
+    run(files, false).0
+}
+
+/// The type each expression of each file is computed in (by span; not
+/// untyped literals, which take the type of what they meet), and the program:
+/// for checking that the simulator computes in the types the checker gives.
+pub fn expression_types(files: &[&ast::SourceFile]) -> (Program, Vec<crate::check::ExprTypes>) {
+    let (prog, recorded) = run(files, true);
+    let mut out = vec![Vec::new(); files.len()];
+    for (file, span, ty) in recorded {
+        out[file].push((span, ty));
+    }
+    (prog, out)
+}
+
+fn run(files: &[&ast::SourceFile], record: bool) -> (Program, Vec<(usize, Span, Ty)>) {
+    let mut c = Compiler {
+        record,
+        ..Compiler::default()
+    };
     c.collect(files);
     c.layout_all();
     c.compile_all();
     c.errors.sort_by_key(|e| (e.file, e.span.start));
     c.errors.dedup();
     c.prog.errors = c.errors;
-    c.prog
+    (c.prog, c.recorded)
 }
 
 /// A compiled expression with its type; `lit` for an untyped literal, which
@@ -91,6 +112,9 @@ struct Compiler<'a> {
     broken: HashSet<usize>,
     errors: Vec<CompileError>,
     file: usize,
+    /// Whether to record each expression's type in `recorded`.
+    record: bool,
+    recorded: Vec<(usize, Span, Ty)>,
 }
 
 /// Where names are looked up while compiling one POU.
@@ -1232,6 +1256,16 @@ impl<'a> Compiler<'a> {
     // ---- expressions ------------------------------------------------------
 
     fn expr(&mut self, s: Scope, e: &ast::Expr) -> Res<Typed> {
+        let t = self.expr_typed(s, e)?;
+        if self.record && !t.lit {
+            if let Some(n) = t.ty.scalar() {
+                self.recorded.push((self.file, e.span, Ty::from(n)));
+            }
+        }
+        Ok(t)
+    }
+
+    fn expr_typed(&mut self, s: Scope, e: &ast::Expr) -> Res<Typed> {
         let typed = |e: Expr, ty: SType| Typed { e, ty, lit: false };
         match &e.kind {
             ExprKind::Literal(l) => self.literal(l, e.span),
@@ -1294,25 +1328,7 @@ impl<'a> Compiler<'a> {
                         .ok_or((x.span, "an operator needs a scalar value".to_string()))?;
                 match op {
                     UnaryOp::Plus => Ok(t),
-                    UnaryOp::Neg => {
-                        if n.is_str() || n == Num::Bool {
-                            return err(x.span, "only a number or duration can be negated");
-                        }
-                        if let Expr::Const(v) = &t.e {
-                            let v = match v {
-                                Value::R(r) => Value::R(-r),
-                                other => Value::I(other.int().wrapping_neg()),
-                            };
-                            return Ok(Typed {
-                                e: Expr::Const(v),
-                                ..t
-                            });
-                        }
-                        Ok(Typed {
-                            e: Expr::Neg(Box::new(t.e), n),
-                            ..t
-                        })
-                    }
+                    UnaryOp::Neg => negate(t, n, x.span),
                     UnaryOp::Not => {
                         if n.is_str() || n.is_real() {
                             return err(x.span, "NOT needs a BOOL or bit string");
@@ -1458,22 +1474,23 @@ impl<'a> Compiler<'a> {
             return result(e, bool_t, false);
         }
         let o = op;
-        let compare = matches!(o, Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge);
+        let compare = o.is_comparison();
         // Durations and dates: TIME ± TIME, TIME * n, TIME / n, DT - DT, TOD + TIME …
         if let Some(t) = self.time_arith(o, &x, &y, xn, yn, span)? {
             return Ok(t);
         }
         if o == Op::Pow {
-            let n = if xn == Num::Real && (yn != Num::LReal || y.lit) {
-                Num::Real
-            } else {
-                Num::LReal
+            let t = crate::check::types::power(&checker_type(&x, xn), &checker_type(&y, yn))
+                .ok_or((span, "`**` needs numbers".to_string()))?;
+            let (n, lit) = match t {
+                Ty::RealLiteral => (Num::LReal, true),
+                t => (elementary_of(&t).unwrap_or(Num::LReal), false),
             };
             let (l, r) = (self.coerce(x, n, aspan)?, self.coerce(y, n, bspan)?);
             return result(
                 Expr::Bin(o, n, Box::new(l), Box::new(r), span),
                 SType::num(n),
-                false,
+                lit,
             );
         }
         let n = common(&x, &y, xn, yn).ok_or((
@@ -1506,7 +1523,7 @@ impl<'a> Compiler<'a> {
         let lit = x.lit && y.lit;
         let ty = if compare {
             bool_t
-        } else if x.lit && !y.lit {
+        } else if x.lit && !y.lit && y.ty.scalar() == Some(n) {
             y.ty.clone()
         } else if n == xn {
             x.ty.clone()
@@ -1522,7 +1539,9 @@ impl<'a> Compiler<'a> {
     }
 
     /// Arithmetic and comparison of durations and dates (TIME ± TIME, TIME * n,
-    /// DT - DT, TOD + TIME …); `None` when neither operand is one.
+    /// DT - DT, TOD + TIME …); `None` when neither operand is one. Whether it
+    /// is allowed and its type come from the checker's rule
+    /// (`types::time_arith`); this only lowers it.
     fn time_arith(
         &self,
         o: Op,
@@ -1532,11 +1551,15 @@ impl<'a> Compiler<'a> {
         yn: Num,
         span: Span,
     ) -> Res<Option<Typed>> {
+        let rule = crate::check::types::time_arith(o, &checker_type(x, xn), &checker_type(y, yn));
+        let rn = match rule {
+            None => return Ok(None),
+            Some(Err(why)) => return err(span, why),
+            Some(Ok(t)) => {
+                elementary_of(&t).ok_or((span, format!("`{}` has no result", o.symbol())))?
+            }
+        };
         let timeish = |n: Num| matches!(n, Num::Time | Num::LTime | Num::Date | Num::Tod | Num::Dt);
-        if !timeish(xn) && !timeish(yn) {
-            return Ok(None);
-        }
-        let compare = matches!(o, Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge);
         let i64n = Num::Int {
             bits: 64,
             signed: true,
@@ -1544,70 +1567,37 @@ impl<'a> Compiler<'a> {
         let bin = |o: Op, n: Num, a: Expr, b: Expr| Expr::Bin(o, n, Box::new(a), Box::new(b), span);
         let k = |v: i64| Expr::Const(Value::I(v));
         let (xe, ye) = (x.e.clone(), y.e.clone());
-        let (e, rn) = match (xn, yn) {
-            (a, b) if a == b && compare => (bin(o, a, xe, ye), Num::Bool),
-            (a, b)
-                if a == b
-                    && matches!(a, Num::Time | Num::LTime)
-                    && matches!(o, Op::Add | Op::Sub) =>
-            {
-                (bin(o, a, xe, ye), a)
-            }
-            (Num::Time, Num::LTime) | (Num::LTime, Num::Time)
-                if compare || matches!(o, Op::Add | Op::Sub) =>
-            {
-                let e = bin(
-                    o,
-                    Num::LTime,
-                    conv(xn, Num::LTime, xe, span),
-                    conv(yn, Num::LTime, ye, span),
-                );
-                (e, if compare { Num::Bool } else { Num::LTime })
-            }
+        let compare = o.is_comparison();
+        let e = match (xn, yn) {
             // Dates and DT count seconds; the difference is a TIME in ms.
-            (Num::Date, Num::Date) | (Num::Dt, Num::Dt) if o == Op::Sub => (
-                bin(Op::Mul, i64n, bin(Op::Sub, i64n, xe, ye), k(1000)),
-                Num::Time,
+            (Num::Date, Num::Date) | (Num::Dt, Num::Dt) if !compare => {
+                bin(Op::Mul, i64n, bin(Op::Sub, i64n, xe, ye), k(1000))
+            }
+            (Num::Tod, Num::Tod) if !compare => bin(Op::Sub, i64n, xe, ye),
+            (a, b) if a == b => bin(o, a, xe, ye),
+            (Num::Time, Num::LTime) | (Num::LTime, Num::Time) => bin(
+                o,
+                Num::LTime,
+                conv(xn, Num::LTime, xe, span),
+                conv(yn, Num::LTime, ye, span),
             ),
-            (Num::Tod, Num::Tod) if o == Op::Sub => (bin(Op::Sub, i64n, xe, ye), Num::Time),
-            (Num::Tod, Num::Time) if matches!(o, Op::Add | Op::Sub) => {
-                (bin(o, i64n, xe, ye), Num::Tod)
-            }
-            (Num::Dt | Num::Date, Num::Time) if matches!(o, Op::Add | Op::Sub) => {
-                (bin(o, i64n, xe, bin(Op::Div, i64n, ye, k(1000))), xn)
-            }
-            (Num::Time | Num::LTime, n) | (n, Num::Time | Num::LTime)
-                if matches!(o, Op::Mul | Op::Div) && (n.is_int() || n.is_real()) =>
-            {
+            (Num::Tod, Num::Time) => bin(o, i64n, xe, ye),
+            (Num::Dt | Num::Date, Num::Time) => bin(o, i64n, xe, bin(Op::Div, i64n, ye, k(1000))),
+            // A duration scaled by a number, in LREAL for a real factor.
+            _ if matches!(o, Op::Mul | Op::Div) => {
                 let t = if timeish(xn) { xn } else { yn };
-                if o == Op::Div && !timeish(xn) {
-                    return err(span, "a number cannot be divided by a duration");
-                }
-                if n.is_real() {
+                if xn.is_real() || yn.is_real() {
                     let l = conv(xn, Num::LReal, xe, span);
                     let r = conv(yn, Num::LReal, ye, span);
-                    (conv(Num::LReal, t, bin(o, Num::LReal, l, r), span), t)
+                    conv(Num::LReal, t, bin(o, Num::LReal, l, r), span)
                 } else {
-                    (bin(o, t, conv(xn, t, xe, span), conv(yn, t, ye, span)), t)
+                    bin(o, t, conv(xn, t, xe, span), conv(yn, t, ye, span))
                 }
             }
-            // `t > 0`: an untyped integer literal counts in the other's unit.
-            _ if (x.lit && y.ty.scalar() == Some(yn) && yn != Num::LReal && timeish(yn))
-                || (y.lit && timeish(xn) && !yn.is_real()) =>
-            {
-                let t = if timeish(xn) { xn } else { yn };
-                (bin(o, t, xe, ye), if compare { Num::Bool } else { t })
-            }
+            // `t > 0`, `t + 5`: an untyped integer literal counts in the other's unit.
             _ => {
-                return err(
-                    span,
-                    format!(
-                        "`{}` cannot combine {} and {}",
-                        o.symbol(),
-                        num_name(xn),
-                        num_name(yn)
-                    ),
-                )
+                let t = if timeish(xn) { xn } else { yn };
+                bin(o, t, xe, ye)
             }
         };
         Ok(Some(Typed {
@@ -1739,9 +1729,11 @@ impl<'a> Compiler<'a> {
             };
             let (_, off, ty, kind) = param;
             if a.output {
-                if a.negated {
-                    return err(a.value.span, "`NOT x =>` is not supported by the simulator");
-                }
+                let negate = match ty.scalar() {
+                    _ if !a.negated => None,
+                    Some(n) if n == Num::Bool || n.is_int() || matches!(n, Num::Bits(_)) => Some(n),
+                    _ => return err(a.value.span, "`NOT q =>` needs a BOOL or bit-string output"),
+                };
                 let (p, t) = self.place(s, &a.value)?;
                 let (from, to) = (ty.scalar(), t.scalar());
                 let conv = match (from, to) {
@@ -1753,6 +1745,7 @@ impl<'a> Compiler<'a> {
                     target: p,
                     store: t.store(),
                     conv,
+                    negate,
                 });
             } else if *kind == VarKind::InOut {
                 let (p, _) = self.place(s, &a.value)?;
@@ -1881,22 +1874,12 @@ impl<'a> Compiler<'a> {
             return err(span, format!("{u} has no outputs to connect with =>"));
         }
         // Named arguments go where the standard puts them.
-        let order = std_param_order(u);
         let mut slots: Vec<&ast::Expr> = Vec::with_capacity(args.len());
         let mut named: Vec<(usize, &ast::Expr)> = Vec::new();
         for a in args {
             match &a.name {
                 Some(n) => {
-                    let pos = order
-                        .iter()
-                        .position(|p| p.eq_ignore_ascii_case(&n.name))
-                        .or_else(|| {
-                            // IN0, IN1, … of MUX and the extensible functions.
-                            up(&n.name)
-                                .strip_prefix("IN")
-                                .and_then(|d| d.parse::<usize>().ok())
-                                .map(|d| d + order.len().min(1))
-                        })
+                    let pos = stdlib::named_position(u, &n.name)
                         .ok_or((n.span, format!("{u} has no parameter `{}`", n.name)))?;
                     named.push((pos, &a.value));
                 }
@@ -1955,34 +1938,9 @@ impl<'a> Compiler<'a> {
             t.ty.scalar()
                 .ok_or((sp, format!("{u} takes scalar arguments")))
         };
-        let binop = |name: &str| match name {
-            "ADD" => Some(BinaryOp::Add),
-            "MUL" => Some(BinaryOp::Mul),
-            "SUB" => Some(BinaryOp::Sub),
-            "DIV" => Some(BinaryOp::Div),
-            "MOD" => Some(BinaryOp::Mod),
-            "GT" => Some(BinaryOp::Gt),
-            "GE" => Some(BinaryOp::Ge),
-            "EQ" => Some(BinaryOp::Eq),
-            "LE" => Some(BinaryOp::Le),
-            "LT" => Some(BinaryOp::Lt),
-            "NE" => Some(BinaryOp::Ne),
-            "AND" => Some(BinaryOp::And),
-            "OR" => Some(BinaryOp::Or),
-            "XOR" => Some(BinaryOp::Xor),
-            _ => None,
-        };
-        if let Some(op) = binop(u) {
+        if let Some(op) = stdlib::operator(u) {
             need(2)?;
-            let compare = matches!(
-                op,
-                BinaryOp::Gt
-                    | BinaryOp::Ge
-                    | BinaryOp::Eq
-                    | BinaryOp::Le
-                    | BinaryOp::Lt
-                    | BinaryOp::Ne
-            );
+            let compare = op.is_comparison();
             if compare {
                 // GT(a, b, c) is a > b AND b > c.
                 let mut acc: Option<Typed> = None;
@@ -2005,6 +1963,12 @@ impl<'a> Compiler<'a> {
             return Ok(acc);
         }
         match u {
+            "NEG" => {
+                need(1)?;
+                let (t, sp) = vals.swap_remove(0);
+                let n = num_of(&t, sp)?;
+                return negate(t, n, sp);
+            }
             "MOVE" => {
                 need(1)?;
                 return Ok(vals.swap_remove(0).0);
@@ -2045,6 +2009,13 @@ impl<'a> Compiler<'a> {
                     ),
                 );
             }
+            // ABS(5), SHL(1, 3), MAX(1, 2): of literal arguments, still a literal.
+            let lit = match f {
+                Abs | Shl | Shr | Rol | Ror => vals[0].0.lit,
+                Max | Min | Limit => vals.iter().all(|(t, _)| t.lit),
+                Sel | Mux => vals.iter().skip(1).all(|(t, _)| t.lit),
+                _ => false,
+            };
             let (e, ty) = match f {
                 Abs => {
                     let (t, sp) = vals.swap_remove(0);
@@ -2059,11 +2030,6 @@ impl<'a> Compiler<'a> {
                         Num::LReal
                     } else {
                         Num::Real
-                    };
-                    let n = if vals.iter().all(|(t, _)| t.lit) {
-                        Num::LReal
-                    } else {
-                        n
                     };
                     let mut es = Vec::new();
                     for (t, sp) in vals {
@@ -2147,7 +2113,7 @@ impl<'a> Compiler<'a> {
                 }
                 Trunc | FromBcd | ToBcd => unreachable!("named conversions are handled below"),
             };
-            return Ok(typed(e, ty));
+            return Ok(Typed { e, ty, lit });
         }
         if let Some((kind, to)) = conversion(u) {
             need(1)?;
@@ -2342,32 +2308,46 @@ fn conversion(u: &str) -> Option<(ConvKind, Num)> {
     Some((ConvKind::Plain, elementary(to)?))
 }
 
-/// Parameter names of the standard functions, in position order.
-fn std_param_order(u: &str) -> &'static [&'static str] {
-    match u {
-        "SEL" => &["G", "IN0", "IN1"],
-        "MUX" => &["K"],
-        "LIMIT" => &["MN", "IN", "MX"],
-        "SHL" | "SHR" | "ROL" | "ROR" => &["IN", "N"],
-        "LEFT" | "RIGHT" => &["IN", "L"],
-        "MID" => &["IN", "L", "P"],
-        "INSERT" => &["IN1", "IN2", "P"],
-        "DELETE" => &["IN", "L", "P"],
-        "REPLACE" => &["IN1", "IN2", "L", "P"],
-        "FIND" => &["IN1", "IN2"],
-        "ATAN2" => &["Y", "X"],
-        "EXPT" => &["IN1", "IN2"],
-        _ => &["IN"],
+/// `-x`: a number or a duration, folded when it is a constant.
+fn negate(t: Typed, n: Num, span: Span) -> Res<Typed> {
+    if n.is_str() || n == Num::Bool {
+        return err(span, "only a number or duration can be negated");
+    }
+    if let Expr::Const(v) = &t.e {
+        let v = match v {
+            Value::R(r) => Value::R(-r),
+            other => Value::I(other.int().wrapping_neg()),
+        };
+        return Ok(Typed {
+            e: Expr::Const(v),
+            ..t
+        });
+    }
+    Ok(Typed {
+        e: Expr::Neg(Box::new(t.e), n),
+        ..t
+    })
+}
+
+/// How the checker names the type of a compiled operand: an untyped literal
+/// is the checker's integer or real literal.
+fn checker_type(t: &Typed, n: Num) -> Ty {
+    match (t.lit, n) {
+        (true, n) if n.is_real() => Ty::RealLiteral,
+        (true, Num::Int { .. } | Num::Bits(_)) => Ty::IntLiteral,
+        _ => Ty::from(n),
     }
 }
 
-/// The elementary type a name denotes, as a scalar kind.
-pub fn elementary(name: &str) -> Option<Num> {
-    use crate::check::types::Ty;
-    Some(match Ty::elementary(name)? {
+/// The scalar kind of one of the checker's elementary types.
+fn elementary_of(t: &Ty) -> Option<Num> {
+    Some(match t {
         Ty::Bool => Num::Bool,
-        Ty::Int { bits, signed } => Num::Int { bits, signed },
-        Ty::Bits(b) => Num::Bits(b),
+        Ty::Int { bits, signed } => Num::Int {
+            bits: *bits,
+            signed: *signed,
+        },
+        Ty::Bits(b) => Num::Bits(*b),
         Ty::Real => Num::Real,
         Ty::LReal => Num::LReal,
         Ty::Time => Num::Time,
@@ -2375,9 +2355,14 @@ pub fn elementary(name: &str) -> Option<Num> {
         Ty::Date => Num::Date,
         Ty::TimeOfDay => Num::Tod,
         Ty::DateAndTime => Num::Dt,
-        Ty::String { wide } => Num::Str { wide },
+        Ty::String { wide } => Num::Str { wide: *wide },
         _ => return None,
     })
+}
+
+/// The elementary type a name denotes, as a scalar kind.
+pub fn elementary(name: &str) -> Option<Num> {
+    elementary_of(&Ty::elementary(name)?)
 }
 
 fn offset(p: &Place, off: u32) -> Place {
@@ -2442,63 +2427,26 @@ fn conv(from: Num, to: Num, e: Expr, span: Span) -> Expr {
     }
 }
 
-/// The kind two operands are combined in: an untyped literal takes the other
-/// side's type; otherwise the wider type, reals over integers.
+/// The kind two operands are combined in: the checker's rule
+/// (`types::common`), with enumerations and pointers as integers.
 fn common(x: &Typed, y: &Typed, xn: Num, yn: Num) -> Option<Num> {
-    if xn == yn {
-        return Some(xn);
-    }
     match (xn, yn) {
+        (Num::Enum | Num::Ptr, n) | (n, Num::Enum | Num::Ptr) => return Some(n),
         (Num::Str { wide: a }, Num::Str { wide: b }) => return (a == b).then_some(xn),
-        (Num::Str { .. }, _) | (_, Num::Str { .. }) => return None,
         _ => {}
     }
-    if xn.is_real() || yn.is_real() {
-        let real_side = |n: Num, lit: bool| if n.is_real() && !lit { Some(n) } else { None };
-        return Some(match (real_side(xn, x.lit), real_side(yn, y.lit)) {
-            (Some(Num::LReal), _) | (_, Some(Num::LReal)) => Num::LReal,
-            (Some(_), _) | (_, Some(_)) => Num::Real,
-            _ => Num::LReal,
-        });
+    match crate::check::types::common(&checker_type(x, xn), &checker_type(y, yn))? {
+        // Two literals: they keep the wider of their own kinds.
+        Ty::IntLiteral => Some(if int_bits(xn) >= int_bits(yn) { xn } else { yn }),
+        Ty::RealLiteral => Some(Num::LReal),
+        t => elementary_of(&t),
     }
-    if x.lit && !y.lit {
-        return Some(yn);
-    }
-    if y.lit && !x.lit {
-        return Some(xn);
-    }
-    match (xn, yn) {
-        (Num::Enum | Num::Ptr, n) | (n, Num::Enum | Num::Ptr) => Some(n),
-        (Num::Bool, n) | (n, Num::Bool) => Some(n),
-        (
-            Num::Int {
-                bits: a,
-                signed: sa,
-            },
-            Num::Int {
-                bits: b,
-                signed: sb,
-            },
-        ) => Some(if sa == sb {
-            Num::Int {
-                bits: a.max(b),
-                signed: sa,
-            }
-        } else {
-            let (sbits, ubits) = if sa { (a, b) } else { (b, a) };
-            Num::Int {
-                bits: sbits.max((ubits * 2).min(64)),
-                signed: true,
-            }
-        }),
-        (Num::Bits(a), Num::Bits(b)) => Some(Num::Bits(a.max(b))),
-        (Num::Int { bits, signed }, Num::Bits(b)) | (Num::Bits(b), Num::Int { bits, signed }) => {
-            Some(Num::Int {
-                bits: bits.max(b),
-                signed,
-            })
-        }
-        _ => None,
+}
+
+fn int_bits(n: Num) -> u8 {
+    match n {
+        Num::Int { bits, .. } | Num::Bits(bits) => bits,
+        _ => 0,
     }
 }
 
@@ -2509,13 +2457,12 @@ fn num_name(n: Num) -> String {
         Num::Str { wide } => if wide { "WSTRING" } else { "STRING" }.into(),
         Num::Tod => "TIME_OF_DAY".into(),
         Num::Dt => "DATE_AND_TIME".into(),
-        n => crate::check::types::Ty::from(n).to_string(),
+        n => Ty::from(n).to_string(),
     }
 }
 
-impl From<Num> for crate::check::types::Ty {
+impl From<Num> for Ty {
     fn from(n: Num) -> Self {
-        use crate::check::types::Ty;
         match n {
             Num::Bool => Ty::Bool,
             Num::Int { bits, signed } => Ty::Int { bits, signed },

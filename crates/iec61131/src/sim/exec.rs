@@ -410,6 +410,13 @@ impl<'p> Machine<'p> {
     fn outputs(&mut self, base: usize, outs: &[OutputBinding]) -> R<()> {
         for o in outs {
             let mut v = self.mem[base + o.offset as usize].clone();
+            if let Some(n) = o.negate {
+                let i = v.int();
+                v = Value::I(match n {
+                    Num::Bool => (i == 0) as i64,
+                    _ => wrap(!i, n.bits(), !n.unsigned()),
+                });
+            }
             if let Some((from, to)) = o.conv {
                 v = stdfn::convert(from, to, v);
             }

@@ -148,6 +148,8 @@ pub struct OutputBinding {
     pub store: Store,
     /// From the parameter's kind to the target's, where they differ.
     pub conv: Option<(Num, Num)>,
+    /// `NOT q => x`: the output inverted (in the parameter's kind) first.
+    pub negate: Option<Num>,
 }
 
 /// The labels (inclusive ranges) of one CASE arm, and its statements.

@@ -526,3 +526,74 @@ END_FUNCTION_BLOCK";
     let e = Vectors::from_json(r#"{"pou": "Nope", "cases": []}"#).unwrap();
     assert!(e.validate(&p)[0].contains("FB_Motor"));
 }
+
+#[test]
+fn a_negated_output_connection_inverts_the_output() {
+    let src = "FUNCTION_BLOCK FB_Inv
+VAR_INPUT go : BOOL; END_VAR
+VAR_OUTPUT idle : BOOL; mask : WORD; END_VAR
+VAR t : TON; END_VAR
+t(IN := go, PT := T#20ms, NOT Q => idle);
+mask := 16#00FF;
+END_FUNCTION_BLOCK
+FUNCTION_BLOCK FB_Use
+VAR_INPUT go : BOOL; END_VAR
+VAR_OUTPUT idle : BOOL; hi : WORD; END_VAR
+VAR inv : FB_Inv; END_VAR
+inv(go := go, idle => idle, NOT mask => hi);
+END_FUNCTION_BLOCK";
+    let rows = trace(
+        src,
+        "FB_Use",
+        &[
+            json!({"go": true}),
+            json!({}),
+            json!({}),
+            json!({"go": false}),
+        ],
+        &["idle", "hi"],
+    );
+    let idle: Vec<&Json> = rows.iter().map(|r| &r[0]).collect();
+    assert_eq!(
+        idle,
+        [&json!(true), &json!(true), &json!(false), &json!(true)]
+    );
+    assert_eq!(rows[0][1], json!(65280));
+}
+
+#[test]
+fn a_step_forces_outputs_and_internal_state_but_not_unknown_names() {
+    // A counter whose case starts from a given internal state, as a
+    // benchmark's traces often do.
+    let src = "
+FUNCTION_BLOCK FB_Count
+VAR_INPUT pulse : BOOL; END_VAR
+VAR_OUTPUT count : INT; status : WORD; END_VAR
+VAR last : BOOL; END_VAR
+IF pulse AND NOT last THEN count := count + 1; END_IF
+last := pulse;
+IF count > 10 THEN status := 16#8001; END_IF
+END_FUNCTION_BLOCK";
+    let p = load_one(src);
+    let locate = |_: crate::token::Span| (1, 1);
+    let v = Vectors::from_json(
+        r#"{"pou": "FB_Count", "cases": [{"name": "from ten", "steps": [
+            {"force": {"count": 10, "last": true}, "in": {"pulse": true}, "expect": {"count": 10, "status": 0}},
+            {"in": {"pulse": false}},
+            {"in": {"pulse": true}, "expect": {"count": 11, "status": 32769}}]}]}"#,
+    )
+    .unwrap();
+    let r = vectors::run(&p, &v, &locate).unwrap();
+    assert!(r.all_passed(), "{r:#?}");
+    let bad = Vectors::from_json(
+        r#"{"pou": "FB_Count", "cases": [{"name": "typo", "steps": [
+            {"force": {"cuont": 3, "status": "x"}}]}]}"#,
+    )
+    .unwrap();
+    let errs = vectors::run(&p, &bad, &locate).unwrap_err().join("\n");
+    assert!(
+        errs.contains("force: ") && errs.contains("`cuont`"),
+        "{errs}"
+    );
+    assert!(errs.contains("force `status`"), "{errs}");
+}

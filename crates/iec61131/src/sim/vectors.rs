@@ -47,6 +47,11 @@ pub struct Step {
     /// Inputs to change before this step; the rest keep their last value.
     #[serde(default, rename = "in", skip_serializing_if = "Map::is_empty")]
     pub inputs: Map<String, Json>,
+    /// Values forced before this step's first cycle, as an online PLC forces
+    /// them: outputs and internal variables too (a case that starts from a
+    /// given internal state). The program may change them again.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub force: Map<String, Json>,
     /// Run this many cycles (default 1) …
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cycles: Option<u64>,
@@ -103,7 +108,7 @@ impl Vectors {
                         Ok((var, ty, _)) => {
                             if !session.settable(var) {
                                 errors.push(format!(
-                                    "{}: `{name}` is a {} of {}; a test sets only inputs and in-outs",
+                                    "{}: `{name}` is a {} of {}; a test sets only inputs and in-outs under `in` (`force` sets any variable)",
                                     at(si),
                                     var.kind.keyword(),
                                     self.pou
@@ -113,6 +118,16 @@ impl Vectors {
                             }
                         }
                         Err(e) => errors.push(format!("{}: {e}", at(si))),
+                    }
+                }
+                for (name, v) in &step.force {
+                    match session.resolve(name) {
+                        Ok((_, ty, _)) => {
+                            if let Err(e) = from_json(prog, &ty, v, &mut Vec::new()) {
+                                errors.push(format!("{}: force `{name}`: {e}", at(si)));
+                            }
+                        }
+                        Err(e) => errors.push(format!("{}: force: {e}", at(si))),
                     }
                 }
                 for (name, v) in &step.expect {
@@ -259,7 +274,7 @@ fn run_case(
         fault: None,
     };
     for (si, step) in case.steps.iter().enumerate() {
-        for (name, val) in &step.inputs {
+        for (name, val) in step.inputs.iter().chain(&step.force) {
             s.set(name, val)?;
         }
         let cycle_ms = step.cycle_ms.or(v.cycle_ms).unwrap_or(DEFAULT_CYCLE_MS);

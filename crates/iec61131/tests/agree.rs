@@ -1,0 +1,281 @@
+//! The checker and the simulator read the same program the same way: what
+//! checks without errors compiles, and every expression is computed in the
+//! type the checker gives it. Over the valid fixtures, the verified snippet
+//! library and random well-typed programs.
+
+use std::collections::HashMap;
+
+use millwright_iec61131::check::{self, types::Ty};
+use millwright_iec61131::diagnostics::{LineIndex, Severity};
+use millwright_iec61131::sim::compile;
+use millwright_iec61131::token::Span;
+use proptest::prelude::*;
+
+/// Every disagreement between the two, as text (empty when they agree).
+fn disagreements(texts: &[&str]) -> Vec<String> {
+    let parsed: Vec<_> = texts
+        .iter()
+        .map(|t| millwright_iec61131::parse(t))
+        .collect();
+    for (p, t) in parsed.iter().zip(texts) {
+        assert!(!p.has_errors(), "{:?}\n{t}", p.diagnostics);
+    }
+    let files: Vec<_> = parsed.iter().map(|p| &p.file).collect();
+    let diags = check::check(&files);
+    let errors: Vec<_> = diags
+        .iter()
+        .flatten()
+        .filter(|d| d.severity == Severity::Error)
+        .collect();
+    if !errors.is_empty() {
+        return Vec::new(); // Not well-typed: nothing to agree on.
+    }
+    let checked = check::expression_types(&files);
+    let (prog, computed) = compile::expression_types(&files);
+    let mut out: Vec<String> = prog
+        .errors
+        .iter()
+        .filter(|e| !UNSUPPORTED.iter().any(|u| e.message.contains(u)))
+        .map(|e| {
+            let (l, c) = LineIndex::new(texts[e.file]).line_col(e.span.start as usize);
+            format!("checks clean but does not compile: {l}:{c}: {}", e.message)
+        })
+        .collect();
+    for (f, text) in texts.iter().enumerate() {
+        let by_span: HashMap<Span, &Ty> = checked[f].iter().map(|(s, t)| (*s, t)).collect();
+        let index = LineIndex::new(text);
+        for (span, sim_ty) in &computed[f] {
+            let Some(&check_ty) = by_span.get(span) else {
+                continue;
+            };
+            if concrete(check_ty) && check_ty != sim_ty {
+                let (l, c) = index.line_col(span.start as usize);
+                let src = &text[span.start as usize..span.end as usize];
+                out.push(format!(
+                    "{l}:{c}: `{src}` is {check_ty} to the checker, {sim_ty} to the simulator"
+                ));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// What the simulator documents it cannot run (ARCHITECTURE.md): the POU is
+/// refused with that reason, which is no disagreement about the program.
+const UNSUPPORTED: &[&str] = &[
+    "ARRAY[*] is not supported by the simulator",
+    "UNION is not supported by the simulator",
+    "functions returning a structure or array are not supported by the simulator",
+];
+
+/// A type both sides can name: not a literal's, an unknown or a user type.
+fn concrete(t: &Ty) -> bool {
+    !matches!(
+        t,
+        Ty::IntLiteral
+            | Ty::RealLiteral
+            | Ty::Unknown
+            | Ty::Void
+            | Ty::User(_)
+            | Ty::Array { .. }
+            | Ty::Pointer(_)
+            | Ty::Reference(_)
+    )
+}
+
+fn read_dir(dir: &str, ext: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == ext))
+        .map(|p| {
+            let text = String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into_owned();
+            (p.file_name().unwrap().to_string_lossy().into_owned(), text)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn the_valid_fixtures_agree() {
+    let files = read_dir(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/valid"),
+        "st",
+    );
+    assert!(files.len() >= 5);
+    let texts: Vec<&str> = files.iter().map(|(_, t)| t.as_str()).collect();
+    let d = disagreements(&texts);
+    assert!(d.is_empty(), "{d:#?}");
+}
+
+#[test]
+fn the_snippet_library_agrees() {
+    let files = read_dir(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets/st-library"),
+        "st",
+    );
+    assert!(files.len() >= 30, "{}", files.len());
+    let mut all = Vec::new();
+    for (name, text) in &files {
+        all.extend(
+            disagreements(&[text])
+                .into_iter()
+                .map(|d| format!("{name}: {d}")),
+        );
+    }
+    assert!(all.is_empty(), "{all:#?}");
+}
+
+/// The three disagreements found by reading the two side by side.
+#[test]
+fn a_user_block_named_like_a_standard_one_is_the_users() {
+    let src = "FUNCTION_BLOCK TON
+VAR_INPUT IN : BOOL; END_VAR
+VAR_OUTPUT Q : BOOL; COUNT : INT; END_VAR
+IF IN THEN COUNT := COUNT + 1; END_IF
+Q := COUNT > 2;
+END_FUNCTION_BLOCK
+FUNCTION_BLOCK User
+VAR_INPUT go : BOOL; END_VAR
+VAR_OUTPUT n : INT; END_VAR
+VAR t : TON; END_VAR
+t(IN := go);
+n := t.COUNT;
+END_FUNCTION_BLOCK";
+    let parsed = millwright_iec61131::parse(src);
+    let diags = check::check(&[&parsed.file]);
+    assert!(diags[0].is_empty(), "{:?}", diags[0]);
+    assert_eq!(disagreements(&[src]), Vec::<String>::new());
+}
+
+#[test]
+fn mixed_signedness_arithmetic_has_one_type() {
+    let src = "FUNCTION_BLOCK F
+VAR_INPUT a : INT; b : UINT; c : SINT; d : UDINT; END_VAR
+VAR_OUTPUT x : DINT; y : LINT; z : INT; END_VAR
+x := a + b;
+y := a * d;
+z := c + a;
+END_FUNCTION_BLOCK";
+    assert_eq!(disagreements(&[src]), Vec::<String>::new());
+    let parsed = millwright_iec61131::parse(src);
+    let types = check::expression_types(&[&parsed.file]);
+    let of = |text: &str| {
+        let at = src.find(text).unwrap() as u32;
+        types[0]
+            .iter()
+            .find(|(s, _)| s.start == at && s.end == at + text.len() as u32)
+            .map(|(_, t)| t.to_string())
+            .unwrap()
+    };
+    assert_eq!(of("a + b"), "DINT");
+    assert_eq!(of("a * d"), "LINT");
+    assert_eq!(of("c + a"), "INT");
+}
+
+#[test]
+fn named_arguments_of_standard_functions_are_checked() {
+    let good = "FUNCTION_BLOCK F
+VAR_INPUT i : INT; END_VAR
+VAR_OUTPUT o : INT; END_VAR
+o := LIMIT(MN := 0, IN := i, MX := 10);
+END_FUNCTION_BLOCK";
+    let parsed = millwright_iec61131::parse(good);
+    assert!(check::check(&[&parsed.file])[0].is_empty());
+    assert_eq!(disagreements(&[good]), Vec::<String>::new());
+    let bad = good.replace("MX :=", "MAX :=");
+    let parsed = millwright_iec61131::parse(&bad);
+    let d = &check::check(&[&parsed.file])[0];
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(
+        d[0].message.contains("LIMIT has no parameter `MAX`"),
+        "{}",
+        d[0].message
+    );
+    assert_eq!(d[0].help.as_deref(), Some("its parameters are MN, IN, MX"));
+}
+
+/// Variables of every elementary numeric type, for random expressions.
+const VARS: &[(&str, &str)] = &[
+    ("si", "SINT"),
+    ("i", "INT"),
+    ("di", "DINT"),
+    ("li", "LINT"),
+    ("us", "USINT"),
+    ("ui", "UINT"),
+    ("ud", "UDINT"),
+    ("ul", "ULINT"),
+    ("byt", "BYTE"),
+    ("wo", "WORD"),
+    ("dw", "DWORD"),
+    ("r", "REAL"),
+    ("lr", "LREAL"),
+    ("t", "TIME"),
+    ("b", "BOOL"),
+];
+
+fn expr() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        prop::sample::select(VARS).prop_map(|(n, _)| n.to_string()),
+        (0u32..300).prop_map(|n| n.to_string()),
+        Just("1.5".to_string()),
+        Just("T#2s".to_string()),
+    ];
+    leaf.prop_recursive(4, 24, 3, |inner| {
+        prop_oneof![
+            (
+                inner.clone(),
+                prop::sample::select(
+                    &["+", "-", "*", "/", "MOD", "**", "AND", "OR", "=", "<", ">="][..]
+                ),
+                inner.clone()
+            )
+                .prop_map(|(a, op, b)| format!("({a} {op} {b})")),
+            (
+                prop::sample::select(&["ABS", "NEG", "SQRT", "TRUNC"][..]),
+                inner.clone()
+            )
+                .prop_map(|(f, a)| format!("{f}({a})")),
+            (
+                prop::sample::select(&["MAX", "MIN", "SEL", "ADD", "MUL"][..]),
+                inner.clone(),
+                inner.clone()
+            )
+                .prop_map(|(f, a, b)| if f == "SEL" {
+                    format!("SEL(b, {a}, {b})")
+                } else {
+                    format!("{f}({a}, {b})")
+                }),
+            (inner.clone(), inner.clone(), inner)
+                .prop_map(|(a, b, c)| format!("LIMIT({a}, {b}, {c})")),
+        ]
+    })
+}
+
+fn program(target: &str, e: &str) -> String {
+    let decl: String = VARS
+        .iter()
+        .map(|(n, t)| format!("    {n} : {t};\n"))
+        .collect();
+    format!("FUNCTION_BLOCK FB\nVAR_INPUT\n{decl}END_VAR\n{target} := {e};\nEND_FUNCTION_BLOCK\n")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    /// Whatever random expression the checker accepts, the simulator compiles
+    /// and computes in the checker's types, subexpression by subexpression.
+    #[test]
+    fn random_well_typed_expressions_agree(
+        e in expr(),
+        target in prop::sample::select(VARS),
+    ) {
+        let src = program(target.0, &e);
+        let d = disagreements(&[&src]);
+        prop_assert!(d.is_empty(), "{d:#?}\n{src}");
+    }
+}

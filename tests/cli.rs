@@ -583,6 +583,39 @@ fn plc_io_writes_a_gvl_and_reports_bad_rows() {
     assert!(err.contains("none.csv"), "{err}");
 }
 
+/// The limits the app refuses, the command line refuses in the same words
+/// (both ask `GenSpec::validate`), before any model starts: no model file is
+/// given or present in this empty home.
+#[test]
+fn plc_gen_refuses_what_the_app_refuses() {
+    let home = tempfile::tempdir().unwrap();
+    let long = home.path().join("long.txt");
+    std::fs::write(&long, "x".repeat(20_001)).unwrap();
+    let spec = format!("@{}", long.display());
+    for (args, want) in [
+        (
+            vec!["plc", "gen", "--no-docs", spec.as_str()],
+            "longer than 20000 characters",
+        ),
+        (
+            vec!["plc", "gen", "--no-docs", "--rounds", "11", "a latch"],
+            "0 to 10",
+        ),
+        (
+            vec!["plc", "gen", "--no-docs", "   "],
+            "the specification is empty",
+        ),
+        (
+            vec!["plc", "gen", "--no-docs", "--max-tokens", "0", "a latch"],
+            "at least 1",
+        ),
+    ] {
+        let (code, _, err) = run(in_home(home.path()).args(&args));
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+}
+
 #[test]
 fn plc_gen_reports_every_field_with_the_default_model() {
     let dir = tempfile::tempdir().unwrap();

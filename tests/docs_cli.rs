@@ -294,3 +294,23 @@ fn plc_gen_cites_the_passage_from_the_documents_it_was_shown() {
         "{cited:?}"
     );
 }
+
+/// The question limits the app refuses, the command line refuses in the same
+/// words (`ask::validate_question`), before a knowledge base is opened.
+#[test]
+fn ask_refuses_an_empty_or_overlong_question_before_anything_starts() {
+    let home = tempfile::tempdir().unwrap();
+    let long = "why ".repeat(1001);
+    for (q, want) in [
+        ("  ", "the question is empty"),
+        (long.as_str(), "longer than 4000 characters"),
+    ] {
+        let (code, _, err) = run(in_home(home.path()).args(["ask", q]));
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains(want), "{err}");
+    }
+    assert!(
+        !home.path().join("knowledge").exists(),
+        "nothing was created"
+    );
+}

@@ -271,6 +271,10 @@ fn generation_refuses_bad_input_by_name_before_the_model_starts() {
         (json!({"spec": "  ", "rounds": 1}), "describe the block"),
         (json!({"spec": "a latch", "rounds": 11}), "0 to 10"),
         (
+            json!({"spec": "x".repeat(20_001), "rounds": 1}),
+            "longer than 20000 characters",
+        ),
+        (
             json!({"spec": "a latch", "rounds": 1, "vectors_json": "{\"pou\": 1}"}),
             "test vectors:",
         ),

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Args;
-use millwright_copilot::ask::{answer, calculate, retrieve, wants_calculation, Answer, AskOptions};
+use millwright_copilot::ask::{
+    answer, calculate, retrieve, validate_question, wants_calculation, Answer, AskOptions,
+};
 use millwright_copilot::plc::EngineCompleter;
 use millwright_knowledge::Options;
 
@@ -34,6 +36,7 @@ pub struct AskArgs {
 }
 
 pub fn run(a: AskArgs) -> Result<ExitCode> {
+    validate_question(&a.question).map_err(anyhow::Error::msg)?;
     let kb = docs::open(Options::default())?;
     let opts = AskOptions {
         k: a.k,

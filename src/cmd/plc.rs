@@ -240,6 +240,14 @@ pub fn run(cmd: PlcCmd) -> Result<ExitCode> {
             engine,
         } => {
             let text = super::generate::read_prompt(&spec)?;
+            // Refused before anything is read or started, as the app refuses it.
+            GenSpec {
+                rounds,
+                max_tokens,
+                ..GenSpec::new(text.as_str())
+            }
+            .validate()
+            .map_err(anyhow::Error::msg)?;
             let passages = if no_docs {
                 Vec::new()
             } else {
@@ -263,9 +271,6 @@ pub fn run(cmd: PlcCmd) -> Result<ExitCode> {
                 }
                 None => None,
             };
-            if max_tokens == 0 {
-                anyhow::bail!("--max-tokens must be at least 1");
-            }
             let spec = GenSpec {
                 io,
                 vectors,

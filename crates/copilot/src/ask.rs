@@ -96,6 +96,23 @@ pub struct ToolUse {
     pub error: Option<String>,
 }
 
+/// The longest question asked, in characters.
+pub const MAX_QUESTION_CHARS: usize = 4000;
+
+/// What both front ends refuse before anything is searched or started.
+pub fn validate_question(question: &str) -> Result<(), String> {
+    let q = question.trim();
+    if q.is_empty() {
+        return Err("the question is empty; type a question first".into());
+    }
+    if q.chars().count() > MAX_QUESTION_CHARS {
+        return Err(format!(
+            "the question is longer than {MAX_QUESTION_CHARS} characters; shorten it"
+        ));
+    }
+    Ok(())
+}
+
 /// Whether a question should first be offered to the mechanism models: it
 /// holds a number with a unit. The model still decides whether a tool fits.
 pub fn wants_calculation(question: &str) -> bool {

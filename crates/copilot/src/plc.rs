@@ -104,6 +104,38 @@ pub struct GenSpec {
     pub passages: Vec<DocPassage>,
 }
 
+/// The longest specification a generation takes, in characters.
+pub const MAX_SPEC_CHARS: usize = 20_000;
+/// The most repair rounds after the first attempt.
+pub const MAX_ROUNDS: u32 = 10;
+
+impl GenSpec {
+    /// What the pipeline refuses before a model starts: an empty or overlong
+    /// specification, too many repair rounds, no tokens to write with. Both
+    /// front ends ask this, so they refuse the same input with the same words.
+    pub fn validate(&self) -> Result<(), String> {
+        let text = self.spec.trim();
+        if text.is_empty() {
+            return Err("the specification is empty; describe the block to write".into());
+        }
+        if text.chars().count() > MAX_SPEC_CHARS {
+            return Err(format!(
+                "the specification is longer than {MAX_SPEC_CHARS} characters; shorten it"
+            ));
+        }
+        if self.rounds > MAX_ROUNDS {
+            return Err(format!(
+                "{} repair rounds is too many; use 0 to {MAX_ROUNDS}",
+                self.rounds
+            ));
+        }
+        if self.max_tokens == 0 {
+            return Err("the token limit must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
 /// What keeps greedy decoding from looping: small models repeat a few lines
 /// until the token limit.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -575,9 +607,7 @@ fn evaluate(code: &str, vectors: Option<&Vectors>) -> Candidate {
 
 /// Runs the whole pipeline.
 pub fn generate(model: &mut dyn Completer, spec: &GenSpec) -> Result<Report, String> {
-    if spec.spec.trim().is_empty() {
-        return Err("the specification is empty; describe the block to write".into());
-    }
+    spec.validate()?;
     let iface = Interface::infer(spec);
     if !iface
         .name

@@ -2,7 +2,8 @@
 //! handed to a mechanism model when they ask for a calculation.
 
 use millwright_copilot::ask::{
-    answer_streaming, calculate, retrieve, wants_calculation, Answer, AskOptions, ToolUse,
+    answer_streaming, calculate, retrieve, validate_question, wants_calculation, Answer,
+    AskOptions, ToolUse,
 };
 use millwright_knowledge::index::Filter;
 use serde::Serialize;
@@ -108,12 +109,7 @@ pub async fn ask(
     on_event: Channel<AskEvent>,
 ) -> Result<Answer, String> {
     let q = question.trim().to_owned();
-    if q.is_empty() {
-        return Err("type a question first".into());
-    }
-    if q.chars().count() > 4000 {
-        return Err("the question is longer than 4,000 characters; shorten it".into());
-    }
+    validate_question(&q)?;
     let s = state.0.clone();
     blocking(move || ask_blocking(&s, &q, collection, &on_event)).await
 }

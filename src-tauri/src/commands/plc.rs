@@ -53,9 +53,6 @@ pub struct GenRequest {
     pub use_documents: bool,
 }
 
-const MAX_SPEC_CHARS: usize = 20_000;
-const MAX_ROUNDS: u32 = 10;
-
 /// The engine as a completer that streams each attempt to the UI.
 struct Streaming<'a, 'b> {
     inner: &'a mut dyn Completer,
@@ -81,20 +78,12 @@ impl Completer for Streaming<'_, '_> {
 /// message that names it.
 fn gen_spec(s: &Shared, req: &GenRequest) -> Result<GenSpec, String> {
     let text = req.spec.trim();
-    if text.is_empty() {
-        return Err("describe the block to generate first".into());
-    }
-    if text.chars().count() > MAX_SPEC_CHARS {
-        return Err(format!(
-            "the specification is longer than {MAX_SPEC_CHARS} characters; shorten it"
-        ));
-    }
-    if req.rounds > MAX_ROUNDS {
-        return Err(format!(
-            "{} repair rounds is too many; use 0 to {MAX_ROUNDS}",
-            req.rounds
-        ));
-    }
+    // The limits first, before any file is read.
+    let bare = GenSpec {
+        rounds: req.rounds,
+        ..GenSpec::new(text)
+    };
+    bare.validate()?;
     let io = match req.io_list.as_deref().filter(|p| !p.trim().is_empty()) {
         Some(p) => {
             let path = Path::new(p);

@@ -279,3 +279,22 @@ proptest! {
         prop_assert!(d.is_empty(), "{d:#?}\n{src}");
     }
 }
+
+#[test]
+fn a_reference_in_arithmetic_is_what_it_refers_to() {
+    let src = "FUNCTION_BLOCK F
+VAR_INPUT ui : UINT; END_VAR
+VAR_OUTPUT o : DINT; END_VAR
+VAR n : INT := 3; ri : REFERENCE TO INT; END_VAR
+ri REF= n;
+o := ri + ui;
+END_FUNCTION_BLOCK";
+    let parsed = millwright_iec61131::parse(src);
+    let errors: Vec<_> = check::check(&[&parsed.file])[0]
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .cloned()
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(disagreements(&[src]), Vec::<String>::new());
+}

@@ -1190,14 +1190,17 @@ impl Scope<'_, '_> {
     /// (the simulator's rule too); user types, pointers and arrays combine
     /// when one converts to the other.
     fn common(a: &Ty, b: &Ty) -> Option<Ty> {
+        // A reference combines as what it refers to.
+        if let Ty::Reference(x) = a {
+            return Self::common(x, b);
+        }
+        if let Ty::Reference(y) = b {
+            return Self::common(a, y);
+        }
         let other = |t: &Ty| {
             matches!(
                 t,
-                Ty::User(_)
-                    | Ty::Pointer(_)
-                    | Ty::Reference(_)
-                    | Ty::Array { .. }
-                    | Ty::String { .. }
+                Ty::User(_) | Ty::Pointer(_) | Ty::Array { .. } | Ty::String { .. }
             )
         };
         if !other(a) && !other(b) {
@@ -1217,6 +1220,12 @@ impl Scope<'_, '_> {
 
     fn binary(&mut self, op: BinaryOp, lt: Ty, rt: Ty, span: Span) -> Ty {
         use BinaryOp::*;
+        // A reference is read as what it refers to.
+        let deref = |t: Ty| match t {
+            Ty::Reference(x) => *x,
+            t => t,
+        };
+        let (lt, rt) = (deref(lt), deref(rt));
         if !matches!(op, And | AndThen | Or | OrElse | Xor) {
             match types::time_arith(op, &lt, &rt) {
                 Some(Ok(t)) => return t,

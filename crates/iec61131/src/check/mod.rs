@@ -1375,13 +1375,12 @@ impl Scope<'_, '_> {
                     }
                     // The arithmetic functions take numbers (ABS and NEG durations too).
                     let takes = match u.as_str() {
-                        "ABS" | "NEG" => Some("a number or a duration"),
+                        "ABS" | "NEG" => Some(("a number or a duration", true)),
                         "SQRT" | "LN" | "LOG" | "EXP" | "SIN" | "COS" | "TAN" | "ASIN" | "ACOS"
-                        | "ATAN" | "ATAN2" | "EXPT" => Some("a number"),
+                        | "ATAN" | "ATAN2" | "EXPT" => Some(("a number", false)),
                         _ => None,
                     };
-                    if let Some(what) = takes {
-                        let durations = what.contains("duration");
+                    if let Some((what, durations)) = takes {
                         let mut refused = false;
                         for (a, t) in args.iter().zip(&arg_types) {
                             let ok =
@@ -1442,11 +1441,10 @@ impl Scope<'_, '_> {
                         stdlib::StdFn::ArgType(i) => {
                             arg_types.get(i).cloned().unwrap_or(Ty::Unknown)
                         }
-                        // LREAL when an argument is, else REAL (the simulator's rule too).
+                        // The simulator's rule too.
                         stdlib::StdFn::RealOfArg(i) => match arg_types.get(i) {
                             Some(Ty::Unknown) | None => Ty::Unknown,
-                            _ if arg_types.contains(&Ty::LReal) => Ty::LReal,
-                            _ => Ty::Real,
+                            _ => types::real_function(&arg_types),
                         },
                         stdlib::StdFn::CommonFrom(i) => {
                             let mut acc: Option<Ty> = None;

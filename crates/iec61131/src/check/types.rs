@@ -255,6 +255,16 @@ pub fn common(a: &Ty, b: &Ty) -> Option<Ty> {
     })
 }
 
+/// The type of a real function (SQRT, LN, ATAN2 …) of these arguments: LREAL
+/// when one of them is, else REAL.
+pub fn real_function(args: &[Ty]) -> Ty {
+    if args.contains(&Ty::LReal) {
+        Ty::LReal
+    } else {
+        Ty::Real
+    }
+}
+
 /// The type of `a ** b` (EXPT): always a real — REAL for a REAL base with a
 /// REAL, integer or literal exponent, else LREAL; a real literal for two
 /// literals. `None` when an operand is not a number.

@@ -2023,13 +2023,13 @@ impl<'a> Compiler<'a> {
                     (Expr::Std(f, n, vec![t.e], span), t.ty)
                 }
                 Sqrt | Ln | Log | Exp | Sin | Cos | Tan | Asin | Acos | Atan | Atan2 | Expt => {
-                    let n = if vals
+                    let args: Vec<Ty> = vals
                         .iter()
-                        .any(|(t, _)| t.ty.scalar() == Some(Num::LReal) && !t.lit)
-                    {
-                        Num::LReal
-                    } else {
-                        Num::Real
+                        .filter_map(|(t, _)| Some(checker_type(t, t.ty.scalar()?)))
+                        .collect();
+                    let n = match crate::check::types::real_function(&args) {
+                        Ty::LReal => Num::LReal,
+                        _ => Num::Real,
                     };
                     let mut es = Vec::new();
                     for (t, sp) in vals {

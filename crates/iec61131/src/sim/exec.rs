@@ -411,11 +411,7 @@ impl<'p> Machine<'p> {
         for o in outs {
             let mut v = self.mem[base + o.offset as usize].clone();
             if let Some(n) = o.negate {
-                let i = v.int();
-                v = Value::I(match n {
-                    Num::Bool => (i == 0) as i64,
-                    _ => wrap(!i, n.bits(), !n.unsigned()),
-                });
+                v = not(n, &v);
             }
             if let Some((from, to)) = o.conv {
                 v = stdfn::convert(from, to, v);
@@ -532,13 +528,7 @@ impl<'p> Machine<'p> {
                 let a = self.addr(p)?;
                 Value::I((self.mem[a].int() >> bit) & 1)
             }
-            Expr::Not(x, n) => {
-                let v = self.eval(x)?.int();
-                Value::I(match n {
-                    Num::Bool => (v == 0) as i64,
-                    _ => wrap(!v, n.bits(), !n.unsigned()),
-                })
-            }
+            Expr::Not(x, n) => not(*n, &self.eval(x)?),
             Expr::Neg(x, n) => {
                 let v = self.eval(x)?;
                 match n {
@@ -660,4 +650,13 @@ impl<'p> Machine<'p> {
             _ => r,
         }))
     }
+}
+
+/// NOT in a kind: a BOOL inverted, bit strings and integers bitwise at their width.
+fn not(n: Num, v: &Value) -> Value {
+    let i = v.int();
+    Value::I(match n {
+        Num::Bool => (i == 0) as i64,
+        _ => wrap(!i, n.bits(), !n.unsigned()),
+    })
 }

@@ -10,6 +10,10 @@ use millwright_engine::{
 use millwright_models::{fetch::model_path, Home, Manifest};
 
 fn engine() -> Engine {
+    engine_with_context(512)
+}
+
+fn engine_with_context(n_ctx: u32) -> Engine {
     let model = model_path(
         &Home::from_env().unwrap(),
         Manifest::builtin().default_model(),
@@ -26,7 +30,7 @@ fn engine() -> Engine {
     e.load(
         &model,
         LoadParams {
-            n_ctx: Some(512),
+            n_ctx: Some(n_ctx),
             threads: Some(1),
             ..LoadParams::default()
         },
@@ -189,4 +193,117 @@ fn the_vectors_grammar_accepts_vectors_for_the_block_and_nothing_else() {
     assert!(millwright_iec61131::sim::Vectors::from_json(good).is_ok());
     let unknown = good.replace("\"raw\"", "\"nope\"");
     assert!(!e.grammar_check(&grammar, &unknown).unwrap().accepted);
+}
+
+/// The grammars built from a block's declarations, read by llama.cpp's own
+/// grammar engine: every library block's body is accepted given its
+/// declarations, and what the checker refuses is refused.
+#[test]
+fn the_symbol_grammar_accepts_library_bodies_and_refuses_checker_errors() {
+    use millwright_iec61131::ast::{Item, PouKind};
+    use millwright_iec61131::{gbnf, Analysis};
+    let mut e = engine();
+    let mut blocks = 0;
+    for s in millwright_copilot::library::all() {
+        let a = Analysis::new(s.code);
+        for item in &a.parsed().file.items {
+            let Item::Pou(p) = item else { continue };
+            let Some(first) = p.body.as_ref().and_then(|b| b.first()) else {
+                continue;
+            };
+            if p.kind != PouKind::FunctionBlock {
+                continue;
+            }
+            let grammar = gbnf::body_grammar(a.model(), &p.name.name, "END_FUNCTION_BLOCK");
+            let body = &s.code[first.span.start as usize..p.span.end as usize];
+            let r = e.grammar_check(&grammar, body).unwrap();
+            assert!(
+                r.accepted && r.complete,
+                "{}: refused at {:?}: …{}",
+                s.name,
+                r.rejected_at,
+                &body[..r.rejected_at.unwrap_or(0)]
+            );
+            blocks += 1;
+        }
+    }
+    assert!(blocks >= 20, "{blocks}");
+
+    let header = "FUNCTION_BLOCK FB_T\nVAR_INPUT start : BOOL; raw : INT; END_VAR\nVAR_OUTPUT q : BOOL; n : INT; END_VAR\nVAR t : TON; i : INT; END_VAR\n";
+    let a = Analysis::new(&format!("{header}END_FUNCTION_BLOCK\n"));
+    let grammar = gbnf::body_grammar(a.model(), "FB_T", "END_FUNCTION_BLOCK");
+    let good = "t(IN := start, PT := T#2s);\nq := t.Q AND raw > 3;\nEND_FUNCTION_BLOCK";
+    let r = e.grammar_check(&grammar, good).unwrap();
+    assert!(r.accepted && r.complete, "{r:?}");
+    for (bad, near) in [
+        ("q := missing;", "missing"),
+        ("start := TRUE;", "start"),
+        ("IF raw THEN q := TRUE; END_IF;", " THEN"),
+        ("t(IN := start, PRESET := T#1s);", "PRESET"),
+        ("FOR i := 0 TO 3 DO i := 2; END_FOR;", "i := 2"),
+    ] {
+        let text = format!("{bad}\nEND_FUNCTION_BLOCK");
+        let r = e.grammar_check(&grammar, &text).unwrap();
+        assert!(!r.accepted, "{bad:?} was accepted");
+        let at = r.rejected_at.unwrap();
+        let pos = text.find(near).unwrap();
+        assert!(
+            at <= pos + near.len(),
+            "{bad:?}: refused at {at}, expected near {pos}"
+        );
+    }
+    let locals = gbnf::locals_grammar(a.model(), "FB_T");
+    let r = e
+        .grammar_check(&locals, "VAR\n    spare : INT := 1;\nEND_VAR")
+        .unwrap();
+    assert!(r.accepted && r.complete, "{r:?}");
+    let r = e
+        .grammar_check(&locals, "VAR\n    q : BOOL;\nEND_VAR")
+        .unwrap();
+    assert!(!r.accepted, "a second `q` was accepted");
+}
+
+/// On the default model, an attempt under the symbol grammars that reaches
+/// the block's end checks without an error, by construction.
+#[test]
+fn generation_under_the_symbol_grammar_checks_clean() {
+    use millwright_copilot::plc::{self, EngineCompleter, GenSpec};
+    let mut e = engine_with_context(2048);
+    let vectors = millwright_iec61131::sim::Vectors::from_json(
+        r#"{"pou": "FB_Latch", "cases": [{"name": "set then reset", "steps": [
+            {"in": {"set": true, "reset": false}, "expect": {"q": true}},
+            {"in": {"set": false, "reset": true}, "expect": {"q": false}}]}]}"#,
+    )
+    .unwrap();
+    let spec = GenSpec {
+        name: Some("FB_Latch".into()),
+        vectors: Some(vectors),
+        symbols: true,
+        rounds: 1,
+        max_tokens: 300,
+        ..GenSpec::new(
+            "A latch: output q turns on when set is TRUE and off when reset is TRUE; reset wins.",
+        )
+    };
+    let mut model = EngineCompleter {
+        engine: &mut e,
+        is_chat: false,
+    };
+    let r = plc::generate(&mut model, &spec).unwrap();
+    // Cut off at the token limit (the model looping) it does not parse; every
+    // attempt that reached the end checks clean.
+    for round in &r.history {
+        assert!(
+            matches!(round.ended, plc::Ended::Finished | plc::Ended::TokenLimit),
+            "{:?}",
+            round.ended
+        );
+        if round.ended == plc::Ended::Finished {
+            assert!(
+                round.verified.parsed && round.verified.errors == 0,
+                "{round:?}\n{}",
+                r.code
+            );
+        }
+    }
 }

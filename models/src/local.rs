@@ -90,6 +90,10 @@ pub struct Settings {
     pub context_size: Option<u32>,
     /// The desktop app's language: `en` or `zh` (default: the system's).
     pub language: Option<String>,
+    /// Structured Text library sources (files or folders) the user's code
+    /// uses: the editor's checks and tests see their declarations, as
+    /// `st check --lib` does.
+    pub st_libraries: Vec<PathBuf>,
 }
 
 impl Settings {

@@ -160,6 +160,60 @@ fn st_commands_check_format_and_run_vectors() {
     assert!(e.as_str().unwrap().contains("does not parse"), "{e}");
 }
 
+/// The ST libraries of the settings are what `st check --lib` is on the
+/// command line: the editor's checks and tests see their declarations, and a
+/// path that does not exist is refused when saved.
+#[test]
+fn st_commands_see_the_libraries_the_settings_name() {
+    let home = tempfile::tempdir().unwrap();
+    let lib = tempfile::tempdir().unwrap();
+    std::fs::write(
+        lib.path().join("scale.st"),
+        "FUNCTION LIB_Scale : INT\nVAR_INPUT x : INT; END_VAR\nVAR unused : INT; END_VAR\nLIB_Scale := x * 10;\nEND_FUNCTION\n",
+    )
+    .unwrap();
+    let (_app, w) = app(home.path());
+    let code = "FUNCTION_BLOCK Use\nVAR_INPUT v : INT; END_VAR\nVAR_OUTPUT w : INT; END_VAR\nw := LIB_Scale(v);\nEND_FUNCTION_BLOCK\n";
+    let alone = invoke(&w, "st_check", json!({"code": code})).unwrap();
+    assert_eq!(alone[0]["code"], "ST0104", "{alone}");
+
+    let missing = lib.path().join("nope");
+    let e = invoke(
+        &w,
+        "settings_set",
+        json!({"settings": {"st_libraries": [missing]}}),
+    )
+    .unwrap_err();
+    assert!(
+        e.as_str().unwrap().contains("nope: no such file or folder"),
+        "{e}"
+    );
+    invoke(
+        &w,
+        "settings_set",
+        json!({"settings": {"st_libraries": [lib.path()]}}),
+    )
+    .unwrap();
+    assert_eq!(
+        invoke(&w, "st_check", json!({"code": code})).unwrap(),
+        json!([]),
+        "the library's own warning is not the code's"
+    );
+    let vectors = json!({"pou": "Use", "cases": [{"name": "scaled", "steps": [
+        {"in": {"v": 3}, "expect": {"w": 30}}]}]});
+    let r = invoke(
+        &w,
+        "st_test",
+        json!({"code": code, "vectorsJson": vectors.to_string()}),
+    )
+    .unwrap();
+    assert_eq!(
+        (r["passed"].as_u64(), r["total"].as_u64()),
+        (Some(1), Some(1)),
+        "{r}"
+    );
+}
+
 #[test]
 fn a_cited_pdf_page_is_drawn_and_other_sources_are_not() {
     let home = tempfile::tempdir().unwrap();

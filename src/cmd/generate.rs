@@ -98,6 +98,7 @@ pub fn run(a: GenerateArgs) -> Result<ExitCode> {
         } else {
             OverflowPolicy::Error
         },
+        prefill: String::new(),
     };
     let (mut engine, info) = a.engine.start()?;
     let canceller = engine.canceller();

@@ -38,6 +38,11 @@ pub enum PlcCmd {
         /// Sample freely instead of under the Structured Text grammar.
         #[arg(long)]
         no_grammar: bool,
+        /// Decode under grammars built from the block's own declarations: its
+        /// new locals first, then a body that can only name declared
+        /// variables, write writable ones and pass values of the right types.
+        #[arg(long, conflicts_with = "no_grammar")]
+        symbols: bool,
         #[arg(long, default_value_t = 768)]
         max_tokens: u32,
         /// Without --tests: have the model propose test vectors, run them and
@@ -86,7 +91,7 @@ pub enum PlcCmd {
         engine: EngineOpts,
     },
     /// Run the generation evaluation: the task set under each configuration
-    /// (full, no-grammar, no-repair, no-retrieval, bare), with any GGUF model.
+    /// (full, no-grammar, no-repair, no-retrieval, bare, symbols, symbols-no-repair), with any GGUF model.
     Eval {
         /// Only these configurations (repeatable; default: all).
         #[arg(long = "config", value_name = "NAME")]
@@ -229,6 +234,7 @@ pub fn run(cmd: PlcCmd) -> Result<ExitCode> {
             name,
             examples,
             no_grammar,
+            symbols,
             max_tokens,
             repetition,
             propose_tests,
@@ -277,6 +283,7 @@ pub fn run(cmd: PlcCmd) -> Result<ExitCode> {
                 name,
                 rounds,
                 grammar: !no_grammar,
+                symbols,
                 examples,
                 max_tokens,
                 repetition: repetition.get()?,

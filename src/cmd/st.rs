@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Subcommand;
+use millwright_copilot::st_library::StLibrary;
 use millwright_iec61131::ast::Item;
 use millwright_iec61131::{render, source, Severity};
 use serde_json::json;
@@ -145,62 +146,17 @@ fn read_all(paths: &[PathBuf]) -> (Vec<(String, String)>, bool) {
     (loaded, unreadable)
 }
 
-/// The source files of a library: the file itself, or every ST, export,
-/// PLCopen and TwinCAT file below a folder, in name order.
-fn library_files(path: &std::path::Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    if !path.is_dir() {
-        anyhow::ensure!(
-            path.exists(),
-            "library {}: no such file or folder",
-            path.display()
-        );
-        out.push(path.to_owned());
-        return Ok(());
-    }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-        .with_context(|| format!("cannot read the library folder {}", path.display()))?
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        let source = p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-            ["st", "exp", "xml", "tcpou"].contains(&e.to_ascii_lowercase().as_str())
-        });
-        if p.is_dir() {
-            library_files(&p, out)?;
-        } else if source {
-            out.push(p);
-        }
-    }
-    Ok(())
-}
-
 /// Files are checked together, as one project: each may use what the others
 /// declare, and what the libraries declare.
 fn check(files: &[PathBuf], libs: &[PathBuf], as_json: bool) -> Result<ExitCode> {
-    let (loaded, mut unreadable) = read_all(files);
-    let mut lib_paths = Vec::new();
-    for l in libs {
-        library_files(l, &mut lib_paths)?;
-    }
-    let (lib_texts, lib_unreadable) = read_all(&lib_paths);
-    unreadable |= lib_unreadable;
-    let texts: Vec<&str> = loaded
-        .iter()
-        .chain(&lib_texts)
-        .map(|(_, t)| t.as_str())
-        .collect();
-    let mut results = millwright_iec61131::check_project(&texts);
+    let (loaded, unreadable) = read_all(files);
+    let library = StLibrary::load(libs).map_err(anyhow::Error::msg)?;
+    let texts: Vec<&str> = loaded.iter().map(|(_, t)| t.as_str()).collect();
+    let (results, broken) = library.check(&texts);
     // A library file that does not parse declares nothing: say so, once.
-    for ((name, _), parsed) in lib_texts.iter().zip(&results[loaded.len()..]) {
-        if parsed.has_errors() {
-            eprintln!(
-                "note: library file {name} has syntax errors; what it declares is not visible"
-            );
-        }
+    for name in broken {
+        eprintln!("note: library file {name} has syntax errors; what it declares is not visible");
     }
-    results.truncate(loaded.len());
     let (mut errors, mut warnings) = (0usize, 0usize);
     let mut reports = Vec::new();
     for ((name, text), parsed) in loaded.iter().zip(&results) {

@@ -8,6 +8,8 @@ export interface Settings {
   threads?: number | null;
   context_size?: number | null;
   language?: string | null;
+  /** Structured Text library sources (files or folders) checks and tests see. */
+  st_libraries?: string[];
 }
 
 export interface ModelSummary {

@@ -226,6 +226,38 @@ describe("the app shell with the IPC mocked", () => {
     }
   });
 
+  it("lists the ST libraries of the settings and saves a removal", async () => {
+    let saved: unknown = null;
+    mockIPC((cmd, args) => {
+      if (cmd === "app_info")
+        return {
+          version: "0.1.0",
+          data_dir: "/tmp/mw",
+          model: null,
+          model_error: null,
+          loaded: null,
+          settings: { language: "en", st_libraries: ["/plc/oscat", "/plc/vendor.exp"] },
+          default_model: { name: "gemma-3-270m-q4_k_m", size: 253113024, present: true },
+          uptime_ms: 5,
+        };
+      if (cmd === "settings_set") {
+        saved = (args as { settings: unknown }).settings;
+        return saved;
+      }
+      return null;
+    });
+    const { SettingsView } = await import("./views/Settings");
+    render(<SettingsView />, root);
+    await new Promise((r) => setTimeout(r, 30));
+    const section = root.querySelector("#st-libraries")!;
+    expect(section.textContent).toContain("/plc/oscat");
+    const remove = section.querySelectorAll("li button")[0] as HTMLButtonElement;
+    remove.click();
+    await new Promise((r) => setTimeout(r, 30));
+    expect((saved as { st_libraries: string[] }).st_libraries).toEqual(["/plc/vendor.exp"]);
+    render(null, root);
+  });
+
   it("switches views with Ctrl+1 to Ctrl+4 only", async () => {
     const { pageForKey } = await import("./main");
     const k = (key: string, ctrlKey = true, altKey = false) => pageForKey({ key, ctrlKey, metaKey: false, altKey });

@@ -77,40 +77,61 @@ pub fn tasks() -> Result<Vec<Task>, String> {
 pub struct Config {
     pub name: &'static str,
     pub grammar: bool,
+    /// Under the grammars built from the block's declarations (`GenSpec::symbols`).
+    pub symbols: bool,
     pub rounds: u32,
     pub examples: usize,
 }
 
-pub const CONFIGS: [Config; 5] = [
+pub const CONFIGS: [Config; 7] = [
     Config {
         name: "full",
+        symbols: false,
         grammar: true,
         rounds: 2,
         examples: 1,
     },
     Config {
         name: "no-grammar",
+        symbols: false,
         grammar: false,
         rounds: 2,
         examples: 1,
     },
     Config {
         name: "no-repair",
+        symbols: false,
         grammar: true,
         rounds: 0,
         examples: 1,
     },
     Config {
         name: "no-retrieval",
+        symbols: false,
         grammar: true,
         rounds: 2,
         examples: 0,
     },
     Config {
         name: "bare",
+        symbols: false,
         grammar: false,
         rounds: 0,
         examples: 0,
+    },
+    Config {
+        name: "symbols",
+        symbols: true,
+        grammar: true,
+        rounds: 2,
+        examples: 1,
+    },
+    Config {
+        name: "symbols-no-repair",
+        symbols: true,
+        grammar: true,
+        rounds: 0,
+        examples: 1,
     },
 ];
 
@@ -162,6 +183,7 @@ pub fn run_task(
         vectors: Some(task.vectors.clone()),
         rounds: c.rounds,
         grammar: c.grammar,
+        symbols: c.symbols,
         examples: c.examples,
         exclude_examples: vec![task.name.clone()],
         max_tokens,

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use millwright_iec61131::check::types::Ty;
+use millwright_iec61131::sema::types::Ty;
 
 /// One signal of an IO list.
 #[derive(Debug, Clone, PartialEq)]

@@ -5,6 +5,7 @@
 //! - [`io_list`]: IO lists (CSV, Excel) to checked global declarations.
 //! - [`plc_doc`]: explain code, and comment it without changing the program.
 //! - [`library`]: the verified snippet library and its retrieval.
+//! - [`st_library`]: library sources (files, folders) the user's code uses, for checks and tests.
 //! - [`tool_call`]: the model picks a mechanism model and its arguments; the tool computes.
 
 pub mod ask;
@@ -15,4 +16,5 @@ pub mod plc;
 pub mod plc_doc;
 #[cfg(test)]
 mod scripted;
+pub mod st_library;
 pub mod tool_call;

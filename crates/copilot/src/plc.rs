@@ -4,10 +4,9 @@
 //! feed the problems back, keep the best candidate, report honestly.
 
 use millwright_engine::{ChatMessage, FinishReason, GenerateRequest, Input, Sampling};
-use millwright_iec61131::diagnostics::LineIndex;
 use millwright_iec61131::render::{self, Located};
 use millwright_iec61131::sim::{self, session, vectors, Vectors};
-use millwright_iec61131::{format, gbnf, Severity};
+use millwright_iec61131::{format, gbnf, Analysis, Severity};
 use serde::Serialize;
 use serde_json::Value as Json;
 
@@ -90,6 +89,11 @@ pub struct GenSpec {
     pub rounds: u32,
     /// Constrain decoding with the ST grammar.
     pub grammar: bool,
+    /// With `grammar`: decode in two phases under grammars built from the
+    /// block's own declarations — its new locals, then a body in which an
+    /// undeclared name, a write to an input, a mistyped expression or a wrong
+    /// FB parameter cannot be written (`gbnf::locals_grammar`, `body_grammar`).
+    pub symbols: bool,
     /// Snippets from the library offered as examples (0 = none).
     pub examples: usize,
     /// Snippets never offered (an evaluation leaves out a task's own answer).
@@ -202,6 +206,7 @@ impl GenSpec {
             name: None,
             rounds: 2,
             grammar: true,
+            symbols: false,
             examples: 1,
             exclude_examples: Vec::new(),
             max_tokens: 768,
@@ -545,31 +550,25 @@ impl Candidate {
 
 /// Checks and simulates code against the vectors.
 fn evaluate(code: &str, vectors: Option<&Vectors>) -> Candidate {
-    let syntax_ok = !millwright_iec61131::parse(code).has_errors();
-    let parsed = millwright_iec61131::check_text(code);
-    let count = |s: Severity| {
-        parsed
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == s)
-            .count()
-    };
-    let errors = count(Severity::Error);
+    // Parsed, checked and compiled once, however many questions are asked of it.
+    let analysis = Analysis::new(code);
+    let syntax_ok = analysis.syntax_ok();
+    let errors = analysis.count(Severity::Error);
     let mut verified = Verified {
         parsed: syntax_ok,
         checked: syntax_ok,
         errors,
-        warnings: count(Severity::Warning),
+        warnings: analysis.count(Severity::Warning),
         tests_passed: 0,
         tests_total: vectors.map_or(0, |v| v.cases.len()),
         rounds: 0,
     };
     let mut failures = Vec::new();
     if let (Some(v), true) = (vectors, errors == 0) {
-        match sim::load(&[code]) {
-            Ok(prog) => {
-                let index = LineIndex::new(code);
-                match vectors::run(&prog, v, &|s| index.line_col(s.start as usize)) {
+        match analysis.program() {
+            Some(prog) => {
+                let index = analysis.line_index();
+                match vectors::run(prog, v, &|s| index.line_col(s.start as usize)) {
                     Ok(r) => {
                         verified.tests_passed = r.passed;
                         for c in &r.cases {
@@ -594,13 +593,13 @@ fn evaluate(code: &str, vectors: Option<&Vectors>) -> Candidate {
                     Err(problems) => failures.extend(problems),
                 }
             }
-            Err(_) => failures.push("the code does not check".into()),
+            None => failures.push("the code does not check".into()),
         }
     }
     Candidate {
         code: code.to_string(),
         verified,
-        diagnostics: render::locate(code, &parsed.diagnostics),
+        diagnostics: render::locate(code, analysis.diagnostics()),
         failures,
     }
 }
@@ -717,7 +716,11 @@ pub fn generate(model: &mut dyn Completer, spec: &GenSpec) -> Result<Report, Str
         req.end_with_grammar = grammar.is_some();
         req.sampling.dry_multiplier = spec.repetition.dry_multiplier;
         req.sampling.dry_allowed_length = spec.repetition.dry_allowed_length;
-        let out = model.complete(&req)?;
+        let out = if spec.symbols && grammar.is_some() {
+            symbol_attempt(model, req, &header, &iface.name)?
+        } else {
+            model.complete(&req)?
+        };
         speed.push(out.tokens_per_s);
         let mut body = strip_fences(&out.text).to_string();
         let ended = Ended::of(out.finish, &body);
@@ -781,6 +784,45 @@ pub fn generate(model: &mut dyn Completer, spec: &GenSpec) -> Result<Report, Str
         vectors_source,
         history,
         tokens_per_s: speed.iter().copied().fold(0.0, f64::max),
+    })
+}
+
+/// The most tokens the new locals of a block may take (phase one).
+const LOCALS_TOKENS: u32 = 200;
+
+/// One attempt in two phases: the new locals under a grammar of names not yet
+/// declared and types that exist, then — prefilled with them — the body under
+/// the grammar of the declarations as they now are. Locals cut off at their
+/// token limit are dropped (the body is written without them).
+fn symbol_attempt(
+    model: &mut dyn Completer,
+    req: GenerateRequest,
+    header: &str,
+    name: &str,
+) -> Result<Completion, String> {
+    let declared = Analysis::new(&format!("{header}{END}\n"));
+    let mut phase1 = req.clone();
+    phase1.grammar = Some(gbnf::locals_grammar(declared.model(), name));
+    phase1.max_tokens = req.max_tokens.min(LOCALS_TOKENS);
+    phase1.end_with_grammar = true;
+    let locals = model.complete(&phase1)?;
+    let section = match locals.finish {
+        FinishReason::GrammarComplete => {
+            format!("{}\n", gbnf::drop_repeated_locals(locals.text.trim()))
+        }
+        FinishReason::Cancelled => return Ok(locals),
+        _ => String::new(),
+    };
+    let with_locals = Analysis::new(&format!("{header}{section}{END}\n"));
+    let mut phase2 = req.clone();
+    phase2.grammar = Some(gbnf::body_grammar(with_locals.model(), name, END));
+    phase2.prefill = format!("{}{section}", req.prefill);
+    phase2.end_with_grammar = true;
+    let body = model.complete(&phase2)?;
+    Ok(Completion {
+        text: format!("{section}{}", body.text),
+        finish: body.finish,
+        tokens_per_s: body.tokens_per_s.max(locals.tokens_per_s),
     })
 }
 
@@ -884,6 +926,7 @@ pub(crate) fn request(
         end_with_grammar: false,
         grammar,
         overflow: millwright_engine::OverflowPolicy::TruncateStart,
+        prefill: String::new(),
     }
 }
 
@@ -995,6 +1038,46 @@ mod tests {
             .is_some_and(|g| g.starts_with("#") && g.contains("root ::= ws var-block*"))));
         assert!(r.code.contains("ELSIF start THEN"), "{}", r.code);
         assert_eq!(r.vectors_source.as_deref(), Some("user"));
+    }
+
+    /// Under the symbol grammars an attempt is two requests: the new locals
+    /// under a grammar of names not yet taken, then the body, prefilled with
+    /// those locals, under the grammar of the declarations as they now are.
+    #[test]
+    fn the_symbol_grammars_decode_locals_then_the_body() {
+        let locals = "VAR\n    seen : BOOL;\n    SEEN : INT;\nEND_VAR";
+        let body = "IF stop THEN\n    running := FALSE;\nELSIF start THEN\n    running := TRUE;\nEND_IF\nseen := running;\nEND_FUNCTION_BLOCK";
+        let mut m = Scripted::new(&[locals, body]);
+        let r = generate(
+            &mut m,
+            &GenSpec {
+                symbols: true,
+                rounds: 0,
+                ..spec()
+            },
+        )
+        .unwrap();
+        assert_eq!(m.seen.len(), 2);
+        let (p1, p2) = (&m.seen[0], &m.seen[1]);
+        let g1 = p1.grammar.as_deref().unwrap();
+        assert!(
+            g1.contains("root ::= ws [Vv] [Aa] [Rr] sp (decl ws)*"),
+            "{g1}"
+        );
+        assert!(p1.end_with_grammar && p1.prefill.is_empty());
+        // The repeated `SEEN` was dropped; the body may write `seen`, not the input `start`.
+        assert_eq!(p2.prefill, "VAR\n    seen : BOOL;\n    \nEND_VAR\n");
+        let g2 = p2.grammar.as_deref().unwrap();
+        let w_bool = g2.lines().find(|l| l.starts_with("w-bool ::= ")).unwrap();
+        assert!(
+            w_bool.contains(&gbnf::keyword("seen")) && !w_bool.contains(&gbnf::keyword("start"))
+        );
+        assert!(r.verified_ok(), "{r:#?}");
+        assert!(
+            r.code.contains("seen : BOOL;") && !r.code.contains("start : INT"),
+            "{}",
+            r.code
+        );
     }
 
     #[test]

@@ -172,6 +172,13 @@ pub struct GenerateRequest {
     pub end_with_grammar: bool,
     #[serde(default)]
     pub overflow: OverflowPolicy,
+    /// The start of the reply, already written: it follows the prompt (for a
+    /// chat, the opened assistant turn) and the model continues it. Not part
+    /// of the returned text. Generation in phases (a block's declarations,
+    /// then its body under a grammar built from them) continues this way on
+    /// base and chat models alike.
+    #[serde(default)]
+    pub prefill: String,
 }
 
 impl GenerateRequest {
@@ -184,6 +191,7 @@ impl GenerateRequest {
             grammar: None,
             end_with_grammar: false,
             overflow: OverflowPolicy::Error,
+            prefill: String::new(),
         }
     }
 }

@@ -394,6 +394,7 @@ fn chat_messages_work_on_a_base_model() {
         grammar: None,
         end_with_grammar: false,
         overflow: OverflowPolicy::Error,
+        prefill: String::new(),
     };
     let out = e.generate(&req, |_| {}).unwrap();
     assert!(out.stats.prompt_tokens > 10);

@@ -30,6 +30,10 @@ macro_rules! codes {
                 match self { $(Code::$name => $summary,)* }
             }
             pub const ALL: &'static [Code] = &[$(Code::$name,)*];
+            /// A code of the lexer or parser (ST00xx), not of the checker.
+            pub fn is_syntax(self) -> bool {
+                self.as_str() < "ST0100"
+            }
         }
     };
 }
@@ -64,6 +68,7 @@ codes! {
     NeverAssigned = "ST0116", "a variable that is read but never assigned";
     DuplicateName = "ST0117", "a variable declared twice in the same block";
     Dialect = "ST0015", "a construct CODESYS accepts that IEC 61131-3 writes otherwise";
+    PointerDialect = "ST0118", "pointer arithmetic or a pointer conversion CODESYS allows and IEC 61131-3 does not";
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,6 +5,16 @@
 use crate::diagnostics::{Code, Diagnostic};
 use crate::token::{Kw, Span, Token, TokenKind, Trivia, TriviaKind};
 
+/// Sections a CODESYS 2.3 `.EXP` export carries besides the code; each ends
+/// at `END_` and its name without the leading underscore.
+const EXPORT_SECTIONS: &[&str] = &[
+    "_ALARMCONFIG",
+    "LIBRARY",
+    "_WORKSPACE",
+    "PLC_CONFIGURATION",
+    "VISUALISATION",
+];
+
 pub struct Lexed {
     pub tokens: Vec<Token>,
     pub trivia: Vec<Trivia>,
@@ -97,6 +107,54 @@ impl Lexer<'_> {
                 _ => self.punct(),
             }
         }
+    }
+
+    /// A CODESYS 2.3 export section alone on its line, up to the line that
+    /// ends it (`LIBRARY` … `END_LIBRARY`): skipped as trivia with a note.
+    /// Both lines must stand alone, so Structured Text is never taken for one.
+    fn export_section(&mut self) -> bool {
+        let start = self.pos;
+        // Cheap refusals first: this runs for every word.
+        let first = self.src[start];
+        let before = start.checked_sub(1).map(|i| self.src[i]);
+        if !EXPORT_SECTIONS.iter().any(|n| n.as_bytes()[0] == first)
+            || before.is_some_and(|b| b != b'\n' && b != b' ' && b != b'\t' && b != b'\r')
+        {
+            return false;
+        }
+        let line_start = self.text[..start].rfind('\n').map_or(0, |i| i + 1);
+        if !self.text[line_start..start].trim().is_empty() {
+            return false;
+        }
+        let line_end = self.text[start..]
+            .find('\n')
+            .map_or(self.text.len(), |i| start + i);
+        let word = self.text[start..line_end].trim_end();
+        let Some(&name) = EXPORT_SECTIONS.iter().find(|&&n| n == word) else {
+            return false;
+        };
+        let end = format!("END_{}", name.trim_start_matches('_'));
+        let mut at = line_end;
+        while at < self.text.len() {
+            let next = self.text[at + 1..]
+                .find('\n')
+                .map_or(self.text.len(), |i| at + 1 + i);
+            if self.text[(at + 1).min(next)..next].trim() == end {
+                self.pos = next;
+                self.trivia(TriviaKind::ExportSection, start);
+                self.out.diagnostics.push(
+                    Diagnostic::note(
+                        Code::Dialect,
+                        Span::new(start, line_end),
+                        format!("`{name}` … `{end}` is a section of a CODESYS 2.3 export, not Structured Text; it is skipped"),
+                    )
+                    .with_help("only the POUs, types and globals of an .EXP file are checked"),
+                );
+                return true;
+            }
+            at = next;
+        }
+        false
     }
 
     fn skip_whitespace(&mut self) {
@@ -346,6 +404,9 @@ impl Lexer<'_> {
 
     fn word(&mut self) {
         let start = self.pos;
+        if self.export_section() {
+            return;
+        }
         match self.char_at(self.pos) {
             Some(c) if is_ident_start(c) => self.pos += c.len_utf8(),
             Some(c) => {

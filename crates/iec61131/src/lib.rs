@@ -6,7 +6,10 @@
 //! - [`token`], [`lexer`]: tokens and trivia (comments, pragmas), never failing.
 //! - [`literals`]: values of integer, real, string, duration and date literals.
 //! - [`parser`]: the recovering parser, producing an [`ast`] and every diagnostic.
+//! - [`sema`]: the semantic model (what every name denotes), its types and the
+//!   standard library's table, read by the checker, the simulator and grammars.
 //! - [`check`]: names, types, calls and the usual mistakes, after parsing.
+//! - [`Analysis`]: one text parsed, checked and (on demand) compiled, once.
 //! - [`diagnostics`]: stable codes (`ST0xxx`), severities, spans.
 //! - [`format`]: the canonical formatter; keeps the tree and every comment.
 //! - [`gbnf`]: the grammar that constrains a model writing ST (llama.cpp GBNF).
@@ -14,6 +17,7 @@
 //! - [`render`]: diagnostics as rustc-style text, or located for JSON.
 //! - [`sim`]: the scan-cycle simulator, its standard library and test vectors.
 
+mod analysis;
 pub mod ast;
 pub mod check;
 pub mod diagnostics;
@@ -24,6 +28,7 @@ pub mod literals;
 pub mod parser;
 pub mod plcopen;
 pub mod render;
+pub mod sema;
 pub mod sim;
 pub mod source;
 pub mod token;
@@ -31,6 +36,7 @@ pub mod token;
 #[cfg(test)]
 mod test_support;
 
+pub use analysis::Analysis;
 pub use diagnostics::{Code, Diagnostic, Severity};
 pub use parser::{parse, Parsed};
 
@@ -42,19 +48,25 @@ pub fn check_text(text: &str) -> Parsed {
 /// Parses every text and checks those without syntax errors as one project
 /// (each may use what the others declare): every diagnostic, per file, sorted.
 pub fn check_project(texts: &[&str]) -> Vec<Parsed> {
-    let mut parsed: Vec<Parsed> = texts.iter().map(|t| parse(t)).collect();
+    check_parsed(texts.iter().map(|t| parse(t)).collect()).0
+}
+
+/// Checks parsed files as one project (those without syntax errors), adding
+/// the checker's diagnostics to each; with the model they were checked against.
+pub(crate) fn check_parsed(mut parsed: Vec<Parsed>) -> (Vec<Parsed>, sema::Model) {
     let sound: Vec<usize> = (0..parsed.len())
         .filter(|&i| !parsed[i].has_errors())
         .collect();
     let files: Vec<&ast::SourceFile> = sound.iter().map(|&i| &parsed[i].file).collect();
-    let results = check::check(&files);
+    let model = sema::Model::build(&files);
+    let results = check::check_with(&model, &files);
     for (i, diags) in sound.into_iter().zip(results) {
         parsed[i].diagnostics.extend(diags);
         parsed[i]
             .diagnostics
             .sort_by_key(|d| (d.span.start, d.span.end));
     }
-    parsed
+    (parsed, model)
 }
 
 /// Whether two texts are the same program: both parse without errors and give

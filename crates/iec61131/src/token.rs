@@ -143,6 +143,10 @@ pub enum TriviaKind {
     LineComment,
     /// `{ … }`.
     Pragma,
+    /// A section of a CODESYS 2.3 `.EXP` export that is not Structured Text
+    /// (`_ALARMCONFIG … END_ALARMCONFIG`, `LIBRARY … END_LIBRARY` …), kept
+    /// as it is.
+    ExportSection,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,6 +167,7 @@ macro_rules! keywords {
             pub fn as_str(self) -> &'static str {
                 match self { $(Kw::$name => $text,)* }
             }
+            pub const ALL: &'static [Kw] = &[$(Kw::$name,)*];
             /// The keyword spelled by `word` (any case), if any.
             pub fn lookup(word: &str) -> Option<Kw> {
                 // Keywords are ASCII and at most 20 characters; anything else is a name.

@@ -68,6 +68,10 @@ const UNSUPPORTED: &[&str] = &[
     "ARRAY[*] is not supported by the simulator",
     "UNION is not supported by the simulator",
     "functions returning a structure or array are not supported by the simulator",
+    // CODESYS pointers are byte addresses; the simulator's memory is cells.
+    "the simulator does not run pointer arithmetic",
+    "the simulator does not convert a pointer to one type into a pointer to another",
+    "the simulator does not convert between pointers and integers",
 ];
 
 /// A type both sides can name: not a literal's, an unknown or a user type.

@@ -152,6 +152,18 @@ pub fn validate(settings: &Settings) -> Result<(), String> {
             return Err(format!("the language must be en or zh, not {l:?}"));
         }
     }
+    for lib in &settings.st_libraries {
+        if !lib.is_absolute() {
+            return Err(format!(
+                "the library path {} must be absolute",
+                lib.display()
+            ));
+        }
+    }
+    // Read once now, so a wrong path or an unreadable file is refused here and
+    // not on every check the editor makes.
+    millwright_copilot::st_library::StLibrary::load(&settings.st_libraries)
+        .map_err(|e| format!("{e}; remove it from the ST libraries or fix it"))?;
     Ok(())
 }
 

@@ -64,6 +64,15 @@ export function SettingsView() {
     if (typeof path === "string") saveSettings({ ...s, model: path });
   }
 
+  async function addLibrary(directory: boolean) {
+    const path = await open(
+      directory ? { directory: true } : { filters: [{ name: "Structured Text", extensions: ["st", "exp", "xml", "TcPOU"] }] },
+    );
+    if (typeof path === "string" && !(s.st_libraries ?? []).includes(path))
+      saveSettings({ ...s, st_libraries: [...(s.st_libraries ?? []), path] });
+  }
+
+  const libraries = s.st_libraries ?? [];
   const m = info?.model;
   return (
     <div class="settings">
@@ -127,6 +136,28 @@ export function SettingsView() {
         <button id="save-settings" onClick={() => saveSettings(s)}>
           {t("settings.save")}
         </button>
+      </section>
+      <section id="st-libraries">
+        <h3>{t("settings.st_libraries")}</h3>
+        <p class="note">{t("settings.st_libraries_note")}</p>
+        {libraries.length === 0 ? (
+          <p class="note">{t("settings.st_libraries_none")}</p>
+        ) : (
+          <ul>
+            {libraries.map((p) => (
+              <li key={p}>
+                <code>{p}</code>{" "}
+                <button onClick={() => saveSettings({ ...s, st_libraries: libraries.filter((q) => q !== p) })}>
+                  {t("settings.remove")}
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+        <button id="add-library-folder" onClick={() => addLibrary(true)}>
+          {t("settings.add_library_folder")}
+        </button>
+        <button onClick={() => addLibrary(false)}>{t("settings.add_library_file")}</button>
       </section>
       {(msg || saved) && <p class="note">{msg ?? t("settings.saved")}</p>}
       <section>

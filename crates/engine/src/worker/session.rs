@@ -285,6 +285,12 @@ impl<'m> Session<'m> {
                 fail(kind, m)
             })?;
         let mut tokens = self.tokenize(&text, special);
+        // Plain text after the rendered prompt: no BOS, no special tokens.
+        tokens.extend(
+            self.model
+                .vocab()
+                .tokenize(req.prefill.as_bytes(), false, false),
+        );
         if tokens.is_empty() {
             return Err(fail(
                 ErrorKind::InvalidRequest,

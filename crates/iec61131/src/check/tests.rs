@@ -338,3 +338,76 @@ fn codesys_2_3_dialect_is_accepted_with_notes() {
         "{formatted}"
     );
 }
+
+/// A CODESYS 2.3 `.EXP` export carries sections after the code that are not
+/// Structured Text: they are skipped with a note and kept by the formatter;
+/// one that does not end is not skipped, so it is still an error.
+#[test]
+fn codesys_2_3_export_sections_are_skipped_with_notes() {
+    let src = include_str!("../../tests/fixtures/dialect/codesys23_export.exp");
+    let notes = diags(src);
+    assert_eq!(notes.len(), 3, "{notes:#?}");
+    for (code, severity, message) in &notes {
+        assert_eq!((*code, *severity), (Code::Dialect, Severity::Note));
+        assert!(message.contains("CODESYS 2.3 export"), "{message}");
+    }
+    assert!(notes[0].2.starts_with("`_ALARMCONFIG` … `END_ALARMCONFIG`"));
+    let prog = crate::sim::load(&[src]).unwrap_or_else(|_| panic!("does not check"));
+    let mut s = crate::sim::Session::new(&prog, "FB_Count").unwrap();
+    for pulse in [true, false, true] {
+        s.set("pulse", &serde_json::json!(pulse)).unwrap();
+        s.cycle(10.0).unwrap();
+    }
+    assert_eq!(s.get("n").unwrap(), serde_json::json!(2));
+    let formatted = crate::format::format(src).unwrap();
+    assert!(
+        formatted.contains("LIBRARY\n\\\\server\\plc\\lib\\oscat.lib 2.2.11 19:48:25\n"),
+        "{formatted}"
+    );
+    assert!(formatted.contains("_ALARMCONFIGFORMATS : ''\nEND_ALARMCONFIG"));
+    let cut = &src[..src.rfind("END_LIBRARY").unwrap()];
+    let errors = crate::check_text(cut).diagnostics;
+    assert!(
+        errors.iter().any(|d| d.severity == Severity::Error),
+        "an unterminated section is not skipped: {errors:#?}"
+    );
+}
+
+/// CODESYS pointers are addresses: a pointer stored into a pointer to another
+/// type, a pointer moved by bytes, a pointer kept in a DWORD, 0 as the null
+/// pointer. Each is a warning where IEC 61131-3 is stricter, not an error; the
+/// simulator, whose memory is cells, refuses to run them rather than compute
+/// something else. A pointer into a REAL is still no BOOL.
+#[test]
+fn codesys_pointers_warn_and_the_simulator_refuses_to_guess() {
+    let src = include_str!("../../tests/fixtures/dialect/codesys_pointers.st");
+    let d = diags(src);
+    let pointer: Vec<&String> = d
+        .iter()
+        .filter(|x| x.0 == Code::PointerDialect)
+        .map(|x| &x.2)
+        .collect();
+    assert!(d.iter().all(|x| x.1 != Severity::Error), "{d:#?}");
+    assert_eq!(pointer.len(), 4, "{d:#?}");
+    assert!(pointer[0].contains("POINTER TO STRING into a POINTER TO BYTE"));
+    assert!(pointer[1].contains("by bytes with `+`"));
+    assert!(pointer[2].contains("converts to DWORD"));
+    assert!(pointer[3].contains("integer literal converts to POINTER TO BYTE"));
+    let Ok(prog) = crate::sim::load(&[src]) else {
+        panic!("it checks")
+    };
+    let messages: Vec<&str> = prog.errors.iter().map(|e| e.message.as_str()).collect();
+    assert!(
+        messages.iter().any(|m| m.contains("pointer arithmetic")),
+        "{messages:?}"
+    );
+    assert!(crate::sim::Session::new(&prog, "FB_Bytes").is_err());
+    // The same pointer kept as what it points to runs.
+    assert!(crate::sim::Session::new(&prog, "FB_Plain").is_ok());
+
+    let wrong = fb(
+        "VAR r : REAL; p : POINTER TO REAL; b : BOOL; END_VAR",
+        "p := ADR(r);\nb := p^;",
+    );
+    assert!(codes(&wrong).contains(&Code::TypeMismatch));
+}

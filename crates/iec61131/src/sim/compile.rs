@@ -12,8 +12,9 @@ use super::value::{Num, Store, Value};
 use crate::ast::{
     self, BinaryOp, ExprKind, Ident, Initializer, Literal, PouKind, UnaryOp, VarKind,
 };
-use crate::check::stdlib;
-use crate::check::types::Ty;
+use crate::sema::stdlib;
+use crate::sema::types::Ty;
+use crate::sema::{Callee, Model, TypeName};
 use crate::token::Span;
 
 /// Something the simulator cannot run, with where it is.
@@ -44,14 +45,20 @@ const MAX_STRING: usize = 65_535;
 /// recorded per POU in [`Program::errors`]: it blocks that POU and whatever
 /// uses it ([`Program::blockers`]), not the rest.
 pub fn compile(files: &[&ast::SourceFile]) -> Program {
-    run(files, false).0
+    compile_with(&Model::build(files), files)
+}
+
+/// [`compile`], reading the project's semantic model already built (by the
+/// checker) instead of building it again.
+pub fn compile_with(model: &Model, files: &[&ast::SourceFile]) -> Program {
+    run(model, files, false).0
 }
 
 /// The type each expression of each file is computed in (by span; not
 /// untyped literals, which take the type of what they meet), and the program:
 /// for checking that the simulator computes in the types the checker gives.
 pub fn expression_types(files: &[&ast::SourceFile]) -> (Program, Vec<crate::check::ExprTypes>) {
-    let (prog, recorded) = run(files, true);
+    let (prog, recorded) = run(&Model::build(files), files, true);
     let mut out = vec![Vec::new(); files.len()];
     for (file, span, ty) in recorded {
         out[file].push((span, ty));
@@ -59,9 +66,14 @@ pub fn expression_types(files: &[&ast::SourceFile]) -> (Program, Vec<crate::chec
     (prog, out)
 }
 
-fn run(files: &[&ast::SourceFile], record: bool) -> (Program, Vec<(usize, Span, Ty)>) {
+fn run<'a>(
+    model: &'a Model,
+    files: &[&'a ast::SourceFile],
+    record: bool,
+) -> (Program, Vec<(usize, Span, Ty)>) {
     let mut c = Compiler {
         record,
+        model: Some(model),
         ..Compiler::default()
     };
     c.collect(files);
@@ -91,6 +103,8 @@ enum LayoutState {
 
 #[derive(Default)]
 struct Compiler<'a> {
+    /// What names denote; always set (an `Option` only so the rest defaults).
+    model: Option<&'a Model>,
     prog: Program,
     /// Aligned with `prog.pous`: the syntax, its file, and its owner block.
     asts: Vec<(&'a ast::Pou, usize, Option<usize>)>,
@@ -126,6 +140,10 @@ struct Scope {
 }
 
 impl<'a> Compiler<'a> {
+    fn model(&self) -> &'a Model {
+        self.model.expect("run() sets the model")
+    }
+
     fn error(&mut self, (span, message): (Span, String)) {
         self.errors.push(CompileError {
             file: self.file,
@@ -335,19 +353,25 @@ impl<'a> Compiler<'a> {
         if let Some(t) = self.resolved.get(&u) {
             return Ok(t.clone());
         }
-        if let Some(f) = StdFb::from_name(&u) {
-            if !self.prog.by_name.contains_key(&u) {
-                return Ok(SType::StdFb(f));
-            }
-        }
-        if let Some(&i) = self.prog.by_name.get(&u) {
-            return match self.prog.pous[i].kind {
-                PouKind::FunctionBlock | PouKind::Program => Ok(SType::Fb(i)),
-                k => err(
+        match self.model().type_name(&u) {
+            TypeName::StdFb => {
+                return StdFb::from_name(&u).map(SType::StdFb).ok_or((
                     n.span,
-                    format!("{} is a {}, not a type", n.name, k.keyword()),
-                ),
-            };
+                    format!("the simulator does not implement {}", n.name),
+                ))
+            }
+            TypeName::Pou(k) => {
+                return match self.prog.by_name.get(&u) {
+                    Some(&i) if matches!(k, PouKind::FunctionBlock | PouKind::Program) => {
+                        Ok(SType::Fb(i))
+                    }
+                    _ => err(
+                        n.span,
+                        format!("{} is a {}, not a type", n.name, k.keyword()),
+                    ),
+                }
+            }
+            _ => {}
         }
         let Some(&(decl, fi)) = self.types.get(&u) else {
             return err(n.span, format!("unknown type `{}`", n.name));
@@ -1085,6 +1109,27 @@ impl<'a> Compiler<'a> {
         let Some(target) = to.scalar() else {
             return err(e.span, "a structured value is expected here");
         };
+        // A pointer is a cell index here, not a byte address: it may only be
+        // kept as what it points to.
+        let pointee = |t: &SType| match t {
+            SType::Pointer(p) => Some(p.clone()),
+            _ => None,
+        };
+        match (pointee(&t.ty), pointee(to)) {
+            (Some(a), Some(b)) if a != b => return err(
+                e.span,
+                "the simulator does not convert a pointer to one type into a pointer to another",
+            ),
+            (Some(_), None) | (None, Some(_))
+                if !t.lit || !matches!(t.e, Expr::Const(ref v) if v.int() == 0) =>
+            {
+                return err(
+                    e.span,
+                    "the simulator does not convert between pointers and integers",
+                )
+            }
+            _ => {}
+        }
         self.coerce(t, target, e.span)
     }
 
@@ -1475,12 +1520,19 @@ impl<'a> Compiler<'a> {
         }
         let o = op;
         let compare = o.is_comparison();
+        // CODESYS moves a pointer by bytes; the simulator's memory is cells, not bytes.
+        if !compare && (xn == Num::Ptr || yn == Num::Ptr) {
+            return err(
+                span,
+                "the simulator does not run pointer arithmetic (its memory is not bytes)",
+            );
+        }
         // Durations and dates: TIME ± TIME, TIME * n, TIME / n, DT - DT, TOD + TIME …
         if let Some(t) = self.time_arith(o, &x, &y, xn, yn, span)? {
             return Ok(t);
         }
         if o == Op::Pow {
-            let t = crate::check::types::power(&checker_type(&x, xn), &checker_type(&y, yn))
+            let t = crate::sema::types::power(&checker_type(&x, xn), &checker_type(&y, yn))
                 .ok_or((span, "`**` needs numbers".to_string()))?;
             let (n, lit) = match t {
                 Ty::RealLiteral => (Num::LReal, true),
@@ -1551,7 +1603,7 @@ impl<'a> Compiler<'a> {
         yn: Num,
         span: Span,
     ) -> Res<Option<Typed>> {
-        let rule = crate::check::types::time_arith(o, &checker_type(x, xn), &checker_type(y, yn));
+        let rule = crate::sema::types::time_arith(o, &checker_type(x, xn), &checker_type(y, yn));
         let rn = match rule {
             None => return Ok(None),
             Some(Err(why)) => return err(span, why),
@@ -1823,17 +1875,19 @@ impl<'a> Compiler<'a> {
         match &f.kind {
             ExprKind::Name(n) => {
                 let u = up(&n.name);
-                if let Some(&i) = self.prog.by_name.get(&u) {
-                    if self.prog.pous[i].kind == PouKind::Function {
-                        return self.user_call(s, i, None, args, span);
-                    }
-                }
-                // A method or action of the running block, called by its bare name.
                 let fb = s.owner.unwrap_or(s.pou);
-                if let Some(m) = self.method_of(fb, &n.name) {
-                    return self.user_call(s, m, Some(Place::This(0)), args, span);
+                match self.model().callee(&u, &self.prog.pous[fb].name) {
+                    Callee::Function => match self.prog.by_name.get(&u) {
+                        Some(&i) => self.user_call(s, i, None, args, span),
+                        None => err(n.span, format!("unknown function `{}`", n.name)),
+                    },
+                    // A method or action of the running block, called by its bare name.
+                    Callee::Method => match self.method_of(fb, &n.name) {
+                        Some(m) => self.user_call(s, m, Some(Place::This(0)), args, span),
+                        None => err(n.span, format!("unknown method `{}`", n.name)),
+                    },
+                    _ => self.std_call(s, &u, args, span),
                 }
-                self.std_call(s, &u, args, span)
             }
             ExprKind::Member(base, m) => {
                 let this_base = if let ExprKind::Deref(inner) = &base.kind {
@@ -2027,7 +2081,7 @@ impl<'a> Compiler<'a> {
                         .iter()
                         .filter_map(|(t, _)| Some(checker_type(t, t.ty.scalar()?)))
                         .collect();
-                    let n = match crate::check::types::real_function(&args) {
+                    let n = match crate::sema::types::real_function(&args) {
                         Ty::LReal => Num::LReal,
                         _ => Num::Real,
                     };
@@ -2435,7 +2489,7 @@ fn common(x: &Typed, y: &Typed, xn: Num, yn: Num) -> Option<Num> {
         (Num::Str { wide: a }, Num::Str { wide: b }) => return (a == b).then_some(xn),
         _ => {}
     }
-    match crate::check::types::common(&checker_type(x, xn), &checker_type(y, yn))? {
+    match crate::sema::types::common(&checker_type(x, xn), &checker_type(y, yn))? {
         // Two literals: they keep the wider of their own kinds.
         Ty::IntLiteral => Some(if int_bits(xn) >= int_bits(yn) { xn } else { yn }),
         Ty::RealLiteral => Some(Num::LReal),

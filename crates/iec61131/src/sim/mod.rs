@@ -34,13 +34,36 @@ pub struct LoadError(pub Vec<Parsed>);
 /// simulator cannot run is in [`Program::errors`], blocking only the POUs
 /// that need it ([`Program::blockers`]).
 pub fn load(texts: &[&str]) -> Result<Program, LoadError> {
-    let parsed = crate::check_project(texts);
+    load_project(texts, &[])
+}
+
+/// [`load`] for texts that use library sources: what the libraries declare is
+/// visible and compiled, but their own diagnostics do not stop the load (a
+/// library file that does not parse declares nothing; a library POU the
+/// simulator cannot run blocks only what uses it). The error lists the texts only.
+pub fn load_project(texts: &[&str], libraries: &[&str]) -> Result<Program, LoadError> {
+    let parsed: Vec<Parsed> = texts
+        .iter()
+        .chain(libraries)
+        .map(|t| crate::parse(t))
+        .collect();
+    let sound: Vec<bool> = parsed.iter().map(|p| !p.has_errors()).collect();
+    let (mut parsed, model) = crate::check_parsed(parsed);
     let is_error = |d: &Diagnostic| d.severity == Severity::Error;
-    if parsed.iter().any(|p| p.diagnostics.iter().any(is_error)) {
+    if parsed[..texts.len()]
+        .iter()
+        .any(|p| p.diagnostics.iter().any(is_error))
+    {
+        parsed.truncate(texts.len());
         return Err(LoadError(parsed));
     }
-    let files: Vec<&crate::ast::SourceFile> = parsed.iter().map(|p| &p.file).collect();
-    Ok(compile::compile(&files))
+    let files: Vec<&crate::ast::SourceFile> = parsed
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| sound[*i])
+        .map(|(_, p)| &p.file)
+        .collect();
+    Ok(compile::compile_with(&model, &files))
 }
 
 #[cfg(test)]

@@ -211,7 +211,7 @@ fn type_name(prog: &Program, t: &SType) -> String {
         SType::Scalar(Num::Str { wide }, max) => {
             format!("{}({max})", if *wide { "WSTRING" } else { "STRING" })
         }
-        SType::Scalar(n, _) => crate::check::types::Ty::from(*n).to_string(),
+        SType::Scalar(n, _) => crate::sema::types::Ty::from(*n).to_string(),
         SType::Enum(i) => prog.enums[*i].name.clone(),
         SType::Array(_) => "an array".into(),
         SType::Struct(i) => prog.structs[*i].name.clone(),
@@ -313,7 +313,7 @@ fn scalar_from_json(n: Num, max: usize, v: &Json) -> Option<Result<Value, String
     let range_err = |x: &dyn std::fmt::Display| {
         Err(format!(
             "{x} does not fit {}",
-            crate::check::types::Ty::from(n)
+            crate::sema::types::Ty::from(n)
         ))
     };
     Some(match (n, v) {

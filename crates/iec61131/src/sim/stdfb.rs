@@ -1,13 +1,13 @@
 //! The IEC 61131-3 standard function blocks, run natively on their cells.
 //!
 //! Each instance is its inputs, then its outputs (in the order of
-//! `check::stdlib`, so member offsets agree with the checker), then its state.
+//! `sema::stdlib`, so member offsets agree with the checker), then its state.
 //! Timers read the virtual clock; definitions follow the standard's timing
 //! diagrams: a TON whose IN rises in the cycle at time t gives Q in the first
 //! cycle at or after t + PT.
 
 use super::value::Value;
-use crate::check::stdlib;
+use crate::sema::stdlib;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StdFb {

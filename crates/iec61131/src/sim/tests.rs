@@ -597,3 +597,30 @@ END_FUNCTION_BLOCK";
     );
     assert!(errs.contains("force `status`"), "{errs}");
 }
+
+/// Library sources are compiled with the code; their own errors do not stop
+/// the load, but the code's do, and only the code's are returned.
+#[test]
+fn code_runs_with_the_library_sources_it_uses() {
+    let lib = "FUNCTION_BLOCK LIB_Scale\nVAR_INPUT x : INT; END_VAR\nVAR_OUTPUT y : INT; END_VAR\ny := x * 10;\nEND_FUNCTION_BLOCK\n";
+    let lib_with_error = "FUNCTION LIB_Bad : INT\nLIB_Bad := undeclared;\nEND_FUNCTION\n";
+    let lib_broken = "FUNCTION_BLOCK Half\nVAR x : ;\n";
+    let code = "FUNCTION_BLOCK Use\nVAR_INPUT v : INT; END_VAR\nVAR_OUTPUT w : INT; END_VAR\nVAR s : LIB_Scale; END_VAR\ns(x := v);\nw := s.y;\nEND_FUNCTION_BLOCK\n";
+    let prog = load_project(&[code], &[lib, lib_with_error, lib_broken])
+        .unwrap_or_else(|LoadError(f)| panic!("{:#?}", f[0].diagnostics));
+    let mut s = Session::new(&prog, "Use").unwrap();
+    s.set("v", &json!(4)).unwrap();
+    s.cycle(10.0).unwrap();
+    assert_eq!(s.get("w").unwrap(), json!(40));
+    // Without the library the code does not check; with it, the code's own error is reported alone.
+    assert!(load(&[code]).is_err());
+    let bad_code = code.replace("w := s.y;", "w := s.z;");
+    let Err(LoadError(files)) = load_project(&[&bad_code], &[lib, lib_with_error]) else {
+        panic!("an error in the code stops the load")
+    };
+    assert_eq!(files.len(), 1, "only the code's diagnostics are returned");
+    assert!(files[0]
+        .diagnostics
+        .iter()
+        .any(|d| d.message.contains("no member `z`")));
+}

@@ -184,6 +184,38 @@ impl Ty {
     }
 }
 
+/// Why CODESYS accepts assigning `value` to `target` where IEC 61131-3 does
+/// not: a pointer to one type stored into a pointer to another, or a pointer
+/// and an address-sized integer (CODESYS pointers are addresses), else `None`.
+pub fn pointer_dialect(value: &Ty, target: &Ty) -> Option<String> {
+    let address = |t: &Ty| match t {
+        Ty::Int { bits, .. } | Ty::Bits(bits) => *bits >= 32,
+        // `pt := 0;`, CODESYS's null pointer.
+        Ty::IntLiteral => true,
+        _ => false,
+    };
+    match (value, target) {
+        (Ty::Pointer(a), Ty::Pointer(b)) if a != b && !a.is_unknown() && !b.is_unknown() => Some(format!(
+            "CODESYS stores a {value} into a {target} as an address; IEC 61131-3 does not convert pointers"
+        )),
+        (Ty::Pointer(_), t) | (t, Ty::Pointer(_)) if address(t) => Some(format!(
+            "CODESYS treats a pointer as an address and {value} converts to {target}; IEC 61131-3 keeps pointers and integers apart"
+        )),
+        _ => None,
+    }
+}
+
+/// Pointer arithmetic as CODESYS does it (`pt + n`, `n + pt`, `pt - n`: the
+/// address moves by n bytes): the pointer's type, else `None`.
+pub fn pointer_arith(op: BinaryOp, l: &Ty, r: &Ty) -> Option<Ty> {
+    let int = |t: &Ty| t.is_integer() || matches!(t, Ty::Bits(b) if *b >= 8);
+    match (op, l, r) {
+        (BinaryOp::Add | BinaryOp::Sub, Ty::Pointer(_), n) if int(n) => Some(l.clone()),
+        (BinaryOp::Add, n, Ty::Pointer(_)) if int(n) => Some(r.clone()),
+        _ => None,
+    }
+}
+
 /// The type two elementary operands are combined in (arithmetic, comparison,
 /// MAX, SEL …), or `None` when they do not combine. One rule for the checker
 /// and the simulator: an untyped literal takes the other side's type; reals

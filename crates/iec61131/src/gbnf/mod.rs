@@ -10,6 +10,10 @@
 //! whitespace runs never meet: that keeps llama.cpp's parse stacks few.
 //! Keyword rules (`k-end-if` …) are generated from their names.
 
+mod symbols;
+
+pub use symbols::{body_grammar, drop_repeated_locals, locals_grammar};
+
 const RULES: &str = r##"
 root ::= ws item+
 item ::= program | function-block | function | interface | type-block | var-block

@@ -11,6 +11,21 @@ pub struct StdFb {
     pub outputs: &'static [(&'static str, &'static str)],
 }
 
+/// Every standard function block [`function_block`] knows.
+pub const FUNCTION_BLOCK_NAMES: &[&str] = &[
+    "TON", "TOF", "TP", "LTON", "LTOF", "LTP", "R_TRIG", "F_TRIG", "CTU", "CTD", "CTUD", "SR", "RS",
+];
+
+/// Every standard function [`function`] knows by name (the `*_TO_*`
+/// conversions aside).
+pub const FUNCTION_NAMES: &[&str] = &[
+    "ABS", "NEG", "MOVE", "SQRT", "LN", "LOG", "EXP", "SIN", "COS", "TAN", "ASIN", "ACOS", "ATAN",
+    "ATAN2", "EXPT", "ADD", "MUL", "SUB", "DIV", "MOD", "SHL", "SHR", "ROL", "ROR", "SEL", "MAX",
+    "MIN", "LIMIT", "MUX", "GT", "GE", "EQ", "LE", "LT", "NE", "LEN", "FIND", "LEFT", "RIGHT",
+    "MID", "INSERT", "DELETE", "REPLACE", "CONCAT", "TRUNC", "ADR", "SIZEOF", "BITADR", "TIME",
+    "LTIME",
+];
+
 pub fn function_block(name: &str) -> Option<StdFb> {
     let b = |inputs, outputs| Some(StdFb { inputs, outputs });
     match name {

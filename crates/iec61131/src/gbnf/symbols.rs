@@ -183,7 +183,7 @@ impl Cat {
 }
 
 /// A place code may name: its grammar, category, and whether the block may
-/// write it; `root` is the variable it starts from when it is that variable alone.
+/// write it; `simple` is the variable's name when the place is that variable alone.
 struct Place {
     cat: Cat,
     seq: String,

@@ -61,6 +61,73 @@ struct Report {
     warm_ttft_ms: f64,
     warm_reused_tokens: u32,
     warm_over_cold: f64,
+    parallel: Vec<Parallel>,
+}
+
+/// N sequences of one batch against the same N requests one after another.
+#[derive(Serialize)]
+struct Parallel {
+    n: usize,
+    tokens: u32,
+    /// Generation time of the batch (its slowest sequence), and of the N
+    /// requests one after another.
+    batch_ms: f64,
+    sequential_ms: f64,
+    batch_tokens_per_s: f64,
+    sequential_tokens_per_s: f64,
+    /// The batch's time over one sequence's alone (the goal for 8: at most 3).
+    batch_over_one: f64,
+}
+
+/// Batch sizes the engine bench measures.
+const PARALLEL_N: [usize; 4] = [1, 2, 4, 8];
+
+/// Tokens/s of N sequences side by side against N requests in turn, all
+/// sampled with their own seeds from the same prompt, generation time only.
+fn bench_parallel(engine: &mut Engine) -> Result<Vec<Parallel>> {
+    let reqs: Vec<GenerateRequest> = (0..*PARALLEL_N.iter().max().unwrap_or(&1))
+        .map(|k| GenerateRequest {
+            sampling: Sampling {
+                seed: k as u32 + 1,
+                ..Sampling::default()
+            },
+            ..GenerateRequest::prompt(TG_PROMPT, GEN_TOKENS)
+        })
+        .collect();
+    let mut out: Vec<Parallel> = Vec::new();
+    for n in PARALLEL_N {
+        let (mut batch_ms, mut seq_ms) = (f64::MAX, f64::MAX);
+        let (mut batch_tokens, mut seq_tokens) = (0, 0);
+        for _ in 0..RUNS {
+            let b = engine.generate_batch(&reqs[..n], |_, _| {})?;
+            let ms = b.iter().map(|g| g.stats.generate_ms).fold(0.0, f64::max);
+            if ms < batch_ms {
+                batch_ms = ms;
+                batch_tokens = b.iter().map(|g| g.stats.generated_tokens).sum();
+            }
+            let (mut total, mut tokens) = (0.0, 0);
+            for r in &reqs[..n] {
+                let g = engine.generate(r, |_| {})?;
+                total += g.stats.generate_ms;
+                tokens += g.stats.generated_tokens;
+            }
+            if total < seq_ms {
+                seq_ms = total;
+                seq_tokens = tokens;
+            }
+        }
+        let one = out.first().map_or(batch_ms, |p| p.batch_ms);
+        out.push(Parallel {
+            n,
+            tokens: batch_tokens,
+            batch_ms,
+            sequential_ms: seq_ms,
+            batch_tokens_per_s: f64::from(batch_tokens) * 1000.0 / batch_ms.max(1e-9),
+            sequential_tokens_per_s: f64::from(seq_tokens) * 1000.0 / seq_ms.max(1e-9),
+            batch_over_one: batch_ms / one.max(1e-9),
+        });
+    }
+    Ok(out)
 }
 
 fn greedy(prompt: String, max_tokens: u32) -> GenerateRequest {
@@ -291,6 +358,8 @@ pub fn run(cmd: BenchCmd) -> Result<ExitCode> {
         warm_ms.push(w.first_token_ms);
     }
 
+    let parallel = bench_parallel(&mut engine)?;
+
     let r = Report {
         model: info.name.clone(),
         threads: info.threads,
@@ -309,6 +378,7 @@ pub fn run(cmd: BenchCmd) -> Result<ExitCode> {
         warm_ttft_ms: median(warm_ms.clone()),
         warm_reused_tokens: reused,
         warm_over_cold: median(warm_ms) / median(cold_ms),
+        parallel,
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&r)?);
@@ -331,6 +401,18 @@ pub fn run(cmd: BenchCmd) -> Result<ExitCode> {
             "time to first token {:8.1} ms cold, {:.1} ms warm ({} of {} tokens reused) = {:.2}x",
             r.cold_ttft_ms, r.warm_ttft_ms, r.warm_reused_tokens, r.prefix_tokens, r.warm_over_cold
         );
+        println!("parallel sequences (sampled, {GEN_TOKENS} tokens each; generation time):");
+        for p in &r.parallel {
+            println!(
+                "  N={}  batch {:8.0} ms {:7.1} tokens/s · one after another {:8.0} ms {:7.1} tokens/s · {:.2}x the time of one (goal for 8: <= 3)",
+                p.n,
+                p.batch_ms,
+                p.batch_tokens_per_s,
+                p.sequential_ms,
+                p.sequential_tokens_per_s,
+                p.batch_over_one
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -99,6 +99,7 @@ pub fn run(a: GenerateArgs) -> Result<ExitCode> {
             OverflowPolicy::Error
         },
         prefill: String::new(),
+        loop_guard: None,
     };
     let (mut engine, info) = a.engine.start()?;
     let canceller = engine.canceller();

@@ -43,6 +43,11 @@ pub enum PlcCmd {
         /// variables, write writable ones and pass values of the right types.
         #[arg(long, conflicts_with = "no_grammar")]
         symbols: bool,
+        /// Candidates of the first attempt, decoded side by side (one
+        /// greedy, the others sampled); each is checked and simulated and the
+        /// best goes on to repair. 1 to 16.
+        #[arg(long, default_value_t = 1)]
+        candidates: u32,
         #[arg(long, default_value_t = 768)]
         max_tokens: u32,
         /// Without --tests: have the model propose test vectors, run them and
@@ -91,7 +96,8 @@ pub enum PlcCmd {
         engine: EngineOpts,
     },
     /// Run the generation evaluation: the task set under each configuration
-    /// (full, no-grammar, no-repair, no-retrieval, bare, symbols, symbols-no-repair), with any GGUF model.
+    /// (full, no-grammar, no-repair, no-retrieval, bare, symbols, symbols-no-repair,
+    /// symbols-candidates, symbols-candidates-repair), with any GGUF model.
     Eval {
         /// Only these configurations (repeatable; default: all).
         #[arg(long = "config", value_name = "NAME")]
@@ -235,6 +241,7 @@ pub fn run(cmd: PlcCmd) -> Result<ExitCode> {
             examples,
             no_grammar,
             symbols,
+            candidates,
             max_tokens,
             repetition,
             propose_tests,
@@ -250,6 +257,7 @@ pub fn run(cmd: PlcCmd) -> Result<ExitCode> {
             GenSpec {
                 rounds,
                 max_tokens,
+                candidates,
                 ..GenSpec::new(text.as_str())
             }
             .validate()
@@ -284,6 +292,7 @@ pub fn run(cmd: PlcCmd) -> Result<ExitCode> {
                 rounds,
                 grammar: !no_grammar,
                 symbols,
+                candidates,
                 examples,
                 max_tokens,
                 repetition: repetition.get()?,
@@ -358,6 +367,31 @@ fn print_report(r: &plc::Report) {
         v.warnings,
         v.rounds
     );
+    if r.candidates.len() > 1 {
+        let clean = r.candidates.iter().filter(|c| c.clean()).count();
+        let passed = r.candidates.iter().filter(|c| c.passed()).count();
+        eprintln!(
+            "candidates: {} sampled, {clean} check clean, {passed} passed their tests",
+            r.candidates.len()
+        );
+        for c in &r.candidates {
+            let t = if c.temperature == 0.0 {
+                "greedy".to_string()
+            } else {
+                format!("T={} seed {}", c.temperature, c.seed)
+            };
+            eprintln!(
+                "  #{} ({t}): {:?} · {} · {} error(s), {} warning(s) · tests {}/{}",
+                c.index,
+                c.ended,
+                if c.clean() { "clean" } else { "not clean" },
+                c.verified.errors,
+                c.verified.warnings,
+                c.verified.tests_passed,
+                c.verified.tests_total
+            );
+        }
+    }
     for (i, round) in r.history.iter().enumerate() {
         let why = match round.ended {
             plc::Ended::TokenLimit => {
@@ -367,6 +401,9 @@ fn print_report(r: &plc::Report) {
                 "the block's end keyword came inside a comment or string the model left open"
             }
             plc::Ended::ContextFull => "the context window filled up before the block's end",
+            plc::Ended::Looping => {
+                "ended early: the model repeated the same statements (or wrote nothing new)"
+            }
             _ => continue,
         };
         eprintln!("  round {}: {why}", i + 1);
@@ -522,17 +559,33 @@ fn eval(
             tasks.len()
         );
         println!(
-            "{:<14} {:>7} {:>8} {:>7} {:>8} {:>9}",
-            "config", "parses", "checks", "passes", "cut off", "median s"
+            "{:<26} {:>7} {:>8} {:>7} {:>8} {:>8} {:>9} {:>8} {:>7} {:>7} {:>9}",
+            "config",
+            "parses",
+            "checks",
+            "passes",
+            "cut off",
+            "looping",
+            "fin.clean",
+            "cand.ok",
+            "pass@1",
+            "pass@N",
+            "median s"
         );
         for s in &summaries {
+            let pct = |x: f64| format!("{:.0}%", x * 100.0);
             println!(
-                "{:<14} {:>6.0}% {:>7.0}% {:>6.0}% {:>7.0}% {:>9.1}",
+                "{:<26} {:>7} {:>8} {:>7} {:>8} {:>8} {:>9} {:>8} {:>7} {:>7} {:>9.1}",
                 s.config,
-                s.parsed * 100.0,
-                s.checked * 100.0,
-                s.passed * 100.0,
-                s.cut_off * 100.0,
+                pct(s.parsed),
+                pct(s.checked),
+                pct(s.passed),
+                pct(s.cut_off),
+                pct(s.looping),
+                pct(s.finished_clean),
+                pct(s.clean_candidate),
+                pct(s.pass_at_1),
+                pct(s.pass_at_n),
                 s.median_seconds
             );
         }

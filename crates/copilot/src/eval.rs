@@ -81,15 +81,21 @@ pub struct Config {
     pub symbols: bool,
     pub rounds: u32,
     pub examples: usize,
+    /// Candidates of the first round (`GenSpec::candidates`).
+    pub candidates: u32,
 }
 
-pub const CONFIGS: [Config; 7] = [
+/// The candidates of the configurations that sample several.
+pub const EVAL_CANDIDATES: u32 = 4;
+
+pub const CONFIGS: [Config; 9] = [
     Config {
         name: "full",
         symbols: false,
         grammar: true,
         rounds: 2,
         examples: 1,
+        candidates: 1,
     },
     Config {
         name: "no-grammar",
@@ -97,6 +103,7 @@ pub const CONFIGS: [Config; 7] = [
         grammar: false,
         rounds: 2,
         examples: 1,
+        candidates: 1,
     },
     Config {
         name: "no-repair",
@@ -104,6 +111,7 @@ pub const CONFIGS: [Config; 7] = [
         grammar: true,
         rounds: 0,
         examples: 1,
+        candidates: 1,
     },
     Config {
         name: "no-retrieval",
@@ -111,6 +119,7 @@ pub const CONFIGS: [Config; 7] = [
         grammar: true,
         rounds: 2,
         examples: 0,
+        candidates: 1,
     },
     Config {
         name: "bare",
@@ -118,6 +127,7 @@ pub const CONFIGS: [Config; 7] = [
         grammar: false,
         rounds: 0,
         examples: 0,
+        candidates: 1,
     },
     Config {
         name: "symbols",
@@ -125,6 +135,7 @@ pub const CONFIGS: [Config; 7] = [
         grammar: true,
         rounds: 2,
         examples: 1,
+        candidates: 1,
     },
     Config {
         name: "symbols-no-repair",
@@ -132,6 +143,23 @@ pub const CONFIGS: [Config; 7] = [
         grammar: true,
         rounds: 0,
         examples: 1,
+        candidates: 1,
+    },
+    Config {
+        name: "symbols-candidates",
+        symbols: true,
+        grammar: true,
+        rounds: 0,
+        examples: 1,
+        candidates: EVAL_CANDIDATES,
+    },
+    Config {
+        name: "symbols-candidates-repair",
+        symbols: true,
+        grammar: true,
+        rounds: 2,
+        examples: 1,
+        candidates: EVAL_CANDIDATES,
     },
 ];
 
@@ -146,8 +174,22 @@ pub struct TaskResult {
     pub tests_passed: usize,
     pub tests_total: usize,
     pub rounds: u32,
-    /// Of the rounds, those the model did not finish (token limit, full context).
+    /// Attempts: the first round's candidates and each repair round.
+    pub attempts: u32,
+    /// Of the attempts, those cut off (token limit, full context).
     pub cut_off: u32,
+    /// Of the attempts, those ended early as looping.
+    pub looping: u32,
+    /// Of the attempts, those the model finished, and of those the ones that
+    /// parse and check without errors.
+    pub finished: u32,
+    pub finished_clean: u32,
+    /// The first round's candidates that check clean, and that pass every test.
+    pub candidates: u32,
+    pub candidates_clean: u32,
+    pub candidates_passed: u32,
+    /// The greedy candidate passed every test (before any repair).
+    pub pass_at_1: bool,
     pub seconds: f64,
     /// The code kept (formatted when it parses), to see what went wrong.
     pub code: String,
@@ -165,8 +207,16 @@ pub struct Summary {
     pub parsed: f64,
     pub checked: f64,
     pub passed: f64,
-    /// The share of all rounds the model did not finish.
+    /// Of all attempts, the share cut off, and the share ended as looping.
     pub cut_off: f64,
+    pub looping: f64,
+    /// Of the attempts the model finished, the share that checks clean.
+    pub finished_clean: f64,
+    /// Tasks with at least one candidate that checks clean.
+    pub clean_candidate: f64,
+    /// Tasks whose greedy candidate passed every test; whose any candidate did.
+    pub pass_at_1: f64,
+    pub pass_at_n: f64,
     pub median_seconds: f64,
 }
 
@@ -184,6 +234,7 @@ pub fn run_task(
         rounds: c.rounds,
         grammar: c.grammar,
         symbols: c.symbols,
+        candidates: c.candidates,
         examples: c.examples,
         exclude_examples: vec![task.name.clone()],
         max_tokens,
@@ -202,7 +253,15 @@ pub fn run_task(
         tests_passed: 0,
         tests_total: task.vectors.cases.len(),
         rounds: 0,
+        attempts: 0,
         cut_off: 0,
+        looping: 0,
+        finished: 0,
+        finished_clean: 0,
+        candidates: 0,
+        candidates_clean: 0,
+        candidates_passed: 0,
+        pass_at_1: false,
         seconds,
         code: String::new(),
         diagnostics: Vec::new(),
@@ -216,11 +275,30 @@ pub fn run_task(
             out.passed = r.verified_ok();
             out.tests_passed = v.tests_passed;
             out.rounds = v.rounds;
-            out.cut_off = r
-                .history
+            // Each attempt once: the first round by its candidates, then the repairs.
+            let attempts: Vec<(Ended, bool)> = r
+                .candidates
                 .iter()
-                .filter(|h| matches!(h.ended, Ended::TokenLimit | Ended::ContextFull))
-                .count() as u32;
+                .map(|c| (c.ended, c.clean()))
+                .chain(
+                    r.history
+                        .iter()
+                        .skip(1)
+                        .map(|h| (h.ended, h.verified.parsed && h.verified.errors == 0)),
+                )
+                .collect();
+            let count = |f: &dyn Fn(&(Ended, bool)) -> bool| {
+                attempts.iter().filter(|a| f(a)).count() as u32
+            };
+            out.attempts = attempts.len() as u32;
+            out.cut_off = count(&|a| matches!(a.0, Ended::TokenLimit | Ended::ContextFull));
+            out.looping = count(&|a| a.0 == Ended::Looping);
+            out.finished = count(&|a| a.0.finished());
+            out.finished_clean = count(&|a| a.0.finished() && a.1);
+            out.candidates = r.candidates.len() as u32;
+            out.candidates_clean = r.candidates.iter().filter(|c| c.clean()).count() as u32;
+            out.candidates_passed = r.candidates.iter().filter(|c| c.passed()).count() as u32;
+            out.pass_at_1 = r.candidates.first().is_some_and(|c| c.passed());
             out.diagnostics = r
                 .diagnostics
                 .iter()
@@ -238,6 +316,10 @@ pub fn summarize(results: &[TaskResult], c: Config) -> Summary {
     let mine: Vec<&TaskResult> = results.iter().filter(|r| r.config == c.name).collect();
     let n = mine.len().max(1) as f64;
     let share = |f: &dyn Fn(&TaskResult) -> bool| mine.iter().filter(|r| f(r)).count() as f64 / n;
+    let ratio = |part: &dyn Fn(&TaskResult) -> u32, whole: &dyn Fn(&TaskResult) -> u32| {
+        mine.iter().map(|r| part(r)).sum::<u32>() as f64
+            / mine.iter().map(|r| whole(r)).sum::<u32>().max(1) as f64
+    };
     let mut times: Vec<f64> = mine.iter().map(|r| r.seconds).collect();
     times.sort_by(f64::total_cmp);
     let median = if times.is_empty() {
@@ -253,8 +335,12 @@ pub fn summarize(results: &[TaskResult], c: Config) -> Summary {
         parsed: share(&|r| r.parsed),
         checked: share(&|r| r.checked),
         passed: share(&|r| r.passed),
-        cut_off: mine.iter().map(|r| r.cut_off).sum::<u32>() as f64
-            / mine.iter().map(|r| r.rounds).sum::<u32>().max(1) as f64,
+        cut_off: ratio(&|r| r.cut_off, &|r| r.attempts),
+        looping: ratio(&|r| r.looping, &|r| r.attempts),
+        finished_clean: ratio(&|r| r.finished_clean, &|r| r.finished),
+        clean_candidate: share(&|r| r.candidates_clean > 0),
+        pass_at_1: share(&|r| r.pass_at_1),
+        pass_at_n: share(&|r| r.candidates_passed > 0),
         median_seconds: median,
     }
 }
@@ -336,8 +422,16 @@ mod tests {
             tests_passed: 0,
             tests_total: 1,
             rounds: 2,
+            attempts: 2,
             // A task that failed ran out of tokens in one of its two rounds.
             cut_off: u32::from(!passed),
+            looping: 0,
+            finished: 2 - u32::from(!passed),
+            finished_clean: 2 - u32::from(!passed),
+            candidates: 1,
+            candidates_clean: u32::from(passed),
+            candidates_passed: u32::from(passed),
+            pass_at_1: passed,
             seconds,
             code: String::new(),
             diagnostics: Vec::new(),
@@ -353,5 +447,7 @@ mod tests {
         assert_eq!((s.tasks, s.parsed, s.median_seconds), (3, 1.0, 2.0));
         assert!((s.passed - 1.0 / 3.0).abs() < 1e-12);
         assert!((s.cut_off - 2.0 / 6.0).abs() < 1e-12);
+        assert_eq!(s.finished_clean, 1.0);
+        assert!((s.pass_at_n - 1.0 / 3.0).abs() < 1e-12);
     }
 }

@@ -4,9 +4,11 @@
 //! - [`supervisor`]: [`Engine`], the caller's handle; restarts a dead worker.
 //! - [`worker`]: the process that owns llama.cpp (entry point [`worker::main`]).
 //! - [`text_stream`]: UTF-8-safe streaming and stop strings (pure).
+//! - [`loop_guard`]: notices a generation repeating itself (pure).
 //!
 //! Nothing here opens a network connection.
 
+pub mod loop_guard;
 pub mod protocol;
 pub mod supervisor;
 pub mod text_stream;
@@ -14,6 +16,6 @@ pub mod worker;
 
 pub use protocol::{
     ChatMessage, ErrorKind, FinishReason, GenerateRequest, GenerationStats, GrammarCheck, Input,
-    LoadParams, ModelInfo, OverflowPolicy, Sampling,
+    LoadParams, LoopGuard, ModelInfo, OverflowPolicy, Sampling, MAX_BATCH,
 };
 pub use supervisor::{Canceller, Engine, EngineError, Generated, WorkerCommand};

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// Parameters for loading a model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -23,6 +23,9 @@ pub struct LoadParams {
     /// Tokens decoded per batch while reading a prompt.
     pub n_batch: u32,
 }
+
+/// The most requests one batch decodes side by side (the context's sequences).
+pub const MAX_BATCH: usize = 16;
 
 /// Large enough for retrieval-augmented prompts, small enough that the KV cache
 /// of a 7B model fits in workstation memory.
@@ -179,6 +182,31 @@ pub struct GenerateRequest {
     /// base and chat models alike.
     #[serde(default)]
     pub prefill: String,
+    /// End the generation as [`FinishReason::Looping`] when it repeats itself.
+    #[serde(default)]
+    pub loop_guard: Option<LoopGuard>,
+}
+
+/// When a generation counts as looping (see `loop_guard`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoopGuard {
+    /// A block of up to eight lines (of at least 16 characters in all)
+    /// written this many times in a row; at least 2.
+    pub repeats: u32,
+    /// No line that was not written before within this many tokens; 0 = off.
+    pub window_tokens: u32,
+}
+
+impl LoopGuard {
+    pub fn validate(&self) -> Result<(), String> {
+        if !(2..=100).contains(&self.repeats) {
+            return Err("loop_guard.repeats must be between 2 and 100".into());
+        }
+        if self.window_tokens > 1 << 20 {
+            return Err("loop_guard.window_tokens must be at most 1048576".into());
+        }
+        Ok(())
+    }
 }
 
 impl GenerateRequest {
@@ -192,6 +220,7 @@ impl GenerateRequest {
             end_with_grammar: false,
             overflow: OverflowPolicy::Error,
             prefill: String::new(),
+            loop_guard: None,
         }
     }
 }
@@ -211,6 +240,15 @@ pub enum Request {
     Generate {
         id: u64,
         request: GenerateRequest,
+    },
+    /// Decodes the requests side by side in one batch, sequence `k` for
+    /// `requests[k]`: the longest start their prompts share is decoded once
+    /// and shared through the KV cache; each has its own sampler, grammar,
+    /// seed and limits. Events carry the sequence; each sequence ends with
+    /// `SequenceDone`, the batch with `BatchDone`.
+    GenerateBatch {
+        id: u64,
+        requests: Vec<GenerateRequest>,
     },
     /// Stops generation `id` if it is still running; it then ends with `Cancelled`.
     Cancel {
@@ -248,6 +286,8 @@ pub enum FinishReason {
     GrammarComplete,
     /// The context window filled up during generation.
     ContextFull,
+    /// The loop guard saw the generation repeat itself.
+    Looping,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -362,12 +402,26 @@ pub enum Event {
     /// held back until the character is complete, so every piece is valid text.
     Token {
         id: u64,
+        /// The sequence of a batch (0 for a single generation).
+        #[serde(default)]
+        seq: u32,
         text: String,
     },
     Done {
         id: u64,
         finish: FinishReason,
         stats: GenerationStats,
+    },
+    /// One sequence of a batch ended.
+    SequenceDone {
+        id: u64,
+        seq: u32,
+        finish: FinishReason,
+        stats: GenerationStats,
+    },
+    /// Every sequence of a batch ended.
+    BatchDone {
+        id: u64,
     },
     TokenCount {
         id: u64,

@@ -515,6 +515,7 @@ impl Engine {
             Event::Token {
                 id: tid,
                 text: piece,
+                ..
             } if tid == id => {
                 on_text(&piece);
                 text.push_str(&piece);
@@ -534,6 +535,79 @@ impl Engine {
             finish,
             stats,
         })
+    }
+
+    /// Decodes `requests` side by side in one batch (see
+    /// [`Request::GenerateBatch`]): their shared prompt is decoded once, each
+    /// has its own sampling, grammar and limits. `on_text` hears each piece of
+    /// text with its request's index; the results come in request order.
+    pub fn generate_batch(
+        &mut self,
+        requests: &[GenerateRequest],
+        mut on_text: impl FnMut(usize, &str),
+    ) -> Result<Vec<Generated>, EngineError> {
+        for (k, r) in requests.iter().enumerate() {
+            r.sampling.validate().map_err(|m| {
+                EngineError::new(ErrorKind::InvalidRequest, format!("request {k}: {m}"))
+            })?;
+        }
+        self.ensure_worker()?;
+        if self.info.is_none() {
+            return Err(EngineError::new(
+                ErrorKind::NoModelLoaded,
+                "no model is loaded; run `millwright models fetch` or choose a GGUF file",
+            ));
+        }
+        let id = self.take_id();
+        self.worker().send(&Request::GenerateBatch {
+            id,
+            requests: requests.to_vec(),
+        })?;
+        self.canceller.set(Some((id, self.worker().stdin.clone())));
+        let mut texts = vec![String::new(); requests.len()];
+        let mut ended: Vec<Option<(FinishReason, GenerationStats)>> = vec![None; requests.len()];
+        let result = self.wait_for(Some(id), |ev| match ev {
+            Event::Token { id: tid, seq, text } if tid == id => {
+                if let Some(t) = texts.get_mut(seq as usize) {
+                    on_text(seq as usize, &text);
+                    t.push_str(&text);
+                }
+                None
+            }
+            Event::SequenceDone {
+                id: did,
+                seq,
+                finish,
+                stats,
+            } if did == id => {
+                if let Some(e) = ended.get_mut(seq as usize) {
+                    *e = Some((finish, stats));
+                }
+                None
+            }
+            Event::BatchDone { id: did } if did == id => Some(()),
+            _ => None,
+        });
+        self.canceller.set(None);
+        result?;
+        texts
+            .into_iter()
+            .zip(ended)
+            .enumerate()
+            .map(|(k, (text, e))| {
+                let (finish, stats) = e.ok_or_else(|| {
+                    EngineError::new(
+                        ErrorKind::Protocol,
+                        format!("the engine worker did not say how sequence {k} ended"),
+                    )
+                })?;
+                Ok(Generated {
+                    text,
+                    finish,
+                    stats,
+                })
+            })
+            .collect()
     }
 
     pub fn count_tokens(&mut self, text: &str) -> Result<u32, EngineError> {

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use millwright_engine::{
-    ChatMessage, Engine, ErrorKind, FinishReason, GenerateRequest, Input, LoadParams,
+    ChatMessage, Engine, ErrorKind, FinishReason, GenerateRequest, Input, LoadParams, LoopGuard,
     OverflowPolicy, Sampling, WorkerCommand,
 };
 use millwright_models::{fetch::model_path, Home, Manifest};
@@ -395,6 +395,7 @@ fn chat_messages_work_on_a_base_model() {
         end_with_grammar: false,
         overflow: OverflowPolicy::Error,
         prefill: String::new(),
+        loop_guard: None,
     };
     let out = e.generate(&req, |_| {}).unwrap();
     assert!(out.stats.prompt_tokens > 10);
@@ -466,4 +467,159 @@ fn bad_model_files_are_clear_errors() {
         )
         .unwrap_err();
     assert!(err.message.contains("context size"), "{err}");
+}
+
+/// One greedy sequence and three sampled ones, as `plc gen --candidates 4` asks.
+fn candidates(prompt: &str, max_tokens: u32) -> Vec<GenerateRequest> {
+    (0..4)
+        .map(|k| {
+            if k == 0 {
+                GenerateRequest {
+                    sampling: Sampling::greedy(),
+                    ..GenerateRequest::prompt(prompt, max_tokens)
+                }
+            } else {
+                sampled(prompt, max_tokens, k)
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn a_batch_decodes_the_same_candidates_run_after_run() {
+    let mut e = engine();
+    let reqs = candidates(PROMPT, 24);
+    let mut streamed = vec![String::new(); reqs.len()];
+    let first = e
+        .generate_batch(&reqs, |k, t| streamed[k].push_str(t))
+        .unwrap();
+    assert_eq!(first.len(), 4);
+    for (g, s) in first.iter().zip(&streamed) {
+        assert_eq!(&g.text, s, "each sequence streams its own text");
+        assert_eq!(g.finish, FinishReason::MaxTokens);
+        assert_eq!(g.stats.generated_tokens, 24);
+    }
+    let distinct: std::collections::HashSet<&str> = first.iter().map(|g| g.text.as_str()).collect();
+    assert!(
+        distinct.len() >= 3,
+        "seeds give different samples: {first:?}"
+    );
+    // The prompt was decoded once for all four.
+    let prompt = first[0].stats.prompt_tokens;
+    assert_eq!(first[0].stats.decoded_prompt_tokens, prompt);
+    assert!(first[1..]
+        .iter()
+        .all(|g| g.stats.decoded_prompt_tokens == 0));
+
+    let again = e.generate_batch(&reqs, |_, _| {}).unwrap();
+    let texts =
+        |v: &[millwright_engine::Generated]| v.iter().map(|g| g.text.clone()).collect::<Vec<_>>();
+    assert_eq!(texts(&first), texts(&again));
+    assert_eq!(
+        again[0].stats.decoded_prompt_tokens, 0,
+        "{:?}",
+        again[0].stats
+    );
+
+    // The other sequences' cells are gone; sequence 0's prompt serves the next request.
+    let single = e.generate(&reqs[0], |_| {}).unwrap();
+    assert_eq!(single.stats.decoded_prompt_tokens, 0, "{:?}", single.stats);
+}
+
+#[test]
+fn each_sequence_of_a_batch_keeps_its_own_prefill_grammar_and_limits() {
+    let mut e = engine();
+    let base = |prefill: &str, grammar: &str, max: u32| GenerateRequest {
+        sampling: Sampling::greedy(),
+        prefill: prefill.into(),
+        grammar: Some(grammar.into()),
+        ..GenerateRequest::prompt("Valve V1 state:", max)
+    };
+    let reqs = vec![
+        base(" the valve is", r#"root ::= " open" | " closed""#, 8),
+        base(" V1 reads", r#"root ::= " " [0-9] [0-9] " %""#, 8),
+        GenerateRequest {
+            stop: vec!["\n".into()],
+            ..GenerateRequest {
+                sampling: Sampling::greedy(),
+                ..GenerateRequest::prompt("Valve V1 state:", 3)
+            }
+        },
+    ];
+    let out = e.generate_batch(&reqs, |_, _| {}).unwrap();
+    assert!(
+        out[0].text == " open" || out[0].text == " closed",
+        "{:?}",
+        out[0]
+    );
+    let t = out[1].text.as_bytes();
+    assert!(
+        t.len() == 5
+            && t[1].is_ascii_digit()
+            && t[2].is_ascii_digit()
+            && out[1].text.ends_with(" %"),
+        "{:?}",
+        out[1]
+    );
+    assert!(out[2].stats.generated_tokens <= 3);
+    // Two prompts that share only their start are decoded apart after it.
+    assert!(
+        out[1].stats.decoded_prompt_tokens >= 2,
+        "{:?}",
+        out[1].stats
+    );
+}
+
+#[test]
+fn a_batch_larger_than_the_context_is_refused_with_the_largest_that_fits() {
+    let mut e = engine_with(512);
+    let prompt_tokens = e.count_tokens(PROMPT).unwrap();
+    let reqs: Vec<GenerateRequest> = (0..8).map(|k| sampled(PROMPT, 100, k)).collect();
+    let err = e.generate_batch(&reqs, |_, _| {}).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::ContextOverflow);
+    let fit = (512 - prompt_tokens) / 100;
+    assert!(
+        err.message.contains(&format!("at most {fit} fit")),
+        "{}",
+        err.message
+    );
+    // Refused before anything was decoded: the engine goes on.
+    let ok = e.generate_batch(&reqs[..fit as usize], |_, _| {}).unwrap();
+    assert_eq!(ok.len(), fit as usize);
+    let empty = e.generate_batch(&[], |_, _| {}).unwrap_err();
+    assert_eq!(empty.kind, ErrorKind::InvalidRequest);
+}
+
+#[test]
+fn the_loop_guard_ends_a_generation_that_repeats_itself() {
+    let mut e = engine();
+    let prompt = "counter := counter + 1;\n".repeat(8);
+    let req = |guard| GenerateRequest {
+        sampling: Sampling::greedy(),
+        loop_guard: guard,
+        ..GenerateRequest::prompt(prompt.clone(), 120)
+    };
+    let plain = e.generate(&req(None), |_| {}).unwrap();
+    assert_eq!(plain.finish, FinishReason::MaxTokens, "{plain:?}");
+    let guarded = e
+        .generate(
+            &req(Some(LoopGuard {
+                repeats: 3,
+                window_tokens: 0,
+            })),
+            |_| {},
+        )
+        .unwrap();
+    assert_eq!(guarded.finish, FinishReason::Looping, "{guarded:?}");
+    assert!(guarded.stats.generated_tokens < 40, "{guarded:?}");
+    let bad = e
+        .generate(
+            &req(Some(LoopGuard {
+                repeats: 1,
+                window_tokens: 0,
+            })),
+            |_| {},
+        )
+        .unwrap_err();
+    assert_eq!(bad.kind, ErrorKind::InvalidRequest);
 }

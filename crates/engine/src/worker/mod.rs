@@ -6,6 +6,7 @@
 //! process on an internal assertion; the supervisor notices, fails the request
 //! in flight, and starts a new worker.
 
+mod generate;
 mod llama_log;
 mod sampler;
 mod session;
@@ -86,6 +87,7 @@ pub fn main() -> i32 {
                 pending = session::serve(&backend, &path, &params, &requests, &out, &cancel);
             }
             Request::Generate { id, .. }
+            | Request::GenerateBatch { id, .. }
             | Request::CountTokens { id, .. }
             | Request::Embed { id, .. }
             | Request::GrammarCheck { id, .. } => {

@@ -19,23 +19,24 @@ use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaModel};
 use llama_cpp_2::token::LlamaToken;
 
-use super::sampler::{Pick, TokenSampler};
 use super::{CancelFlag, Out};
 use crate::protocol::{
-    ChatMessage, ErrorKind, Event, FinishReason, GenerateRequest, GenerationStats, Input,
-    LoadParams, ModelInfo, OverflowPolicy, Request, WorkerStats, DEFAULT_MAX_CTX,
+    ChatMessage, ErrorKind, Event, GenerationStats, Input, LoadParams, ModelInfo, Request,
+    WorkerStats, DEFAULT_MAX_CTX,
 };
-use crate::text_stream::TextStream;
 
 /// The smallest context that makes sense to run a request in.
 const MIN_CTX: u32 = 64;
 
-struct Failure {
-    kind: ErrorKind,
-    message: String,
+pub(super) struct Failure {
+    pub kind: ErrorKind,
+    pub message: String,
 }
 
-fn fail(kind: ErrorKind, message: impl Into<String>) -> Failure {
+/// Sequences one batch may decode side by side.
+pub(super) const MAX_SEQUENCES: usize = crate::protocol::MAX_BATCH;
+
+pub(super) fn fail(kind: ErrorKind, message: impl Into<String>) -> Failure {
     Failure {
         kind,
         message: message.into(),
@@ -88,8 +89,30 @@ pub(crate) fn serve(
             Request::Hello { .. } | Request::Cancel { .. } => {}
             Request::Generate { id, request } => {
                 cancel.store(0, Ordering::SeqCst);
-                match session.generate(id, &request, out, cancel) {
-                    Ok((finish, stats)) => out.send(&Event::Done { id, finish, stats }),
+                let mut ended = None;
+                let batch = std::slice::from_ref(&request);
+                match session.generate_batch(id, batch, out, cancel, |_, f, s| ended = Some((f, s)))
+                {
+                    Ok(()) => {
+                        let (finish, stats) = ended.expect("a batch of one ends its sequence");
+                        out.send(&Event::Done { id, finish, stats })
+                    }
+                    Err(f) => out.error(Some(id), f.kind, f.message),
+                }
+            }
+            Request::GenerateBatch { id, requests } => {
+                cancel.store(0, Ordering::SeqCst);
+                let sent =
+                    session.generate_batch(id, &requests, out, cancel, |seq, finish, stats| {
+                        out.send(&Event::SequenceDone {
+                            id,
+                            seq,
+                            finish,
+                            stats,
+                        })
+                    });
+                match sent {
+                    Ok(()) => out.send(&Event::BatchDone { id }),
                     Err(f) => out.error(Some(id), f.kind, f.message),
                 }
             }
@@ -116,19 +139,20 @@ pub(crate) fn serve(
     }
 }
 
-struct Session<'m> {
-    model: &'m LlamaModel,
-    ctx: LlamaContext<'m>,
+pub(super) struct Session<'m> {
+    pub model: &'m LlamaModel,
+    pub ctx: LlamaContext<'m>,
     embed_ctx: Option<LlamaContext<'m>>,
-    info: ModelInfo,
-    n_batch: u32,
+    pub info: ModelInfo,
+    pub n_batch: u32,
     threads: i32,
-    /// Tokens whose KV entries are in the context, in position order.
-    cached: Vec<LlamaToken>,
+    /// Tokens whose KV entries sequence 0 holds, in position order (other
+    /// sequences live only while a batch decodes).
+    pub cached: Vec<LlamaToken>,
     /// The last prompt decoded and the logits at its final position, so an
     /// identical request needs no decoding and samples from the same numbers.
-    last_prompt: Option<(Vec<LlamaToken>, Vec<f32>)>,
-    stats: WorkerStats,
+    pub last_prompt: Option<(Vec<LlamaToken>, Vec<f32>)>,
+    pub stats: WorkerStats,
 }
 
 fn physical_cores() -> u32 {
@@ -168,6 +192,10 @@ impl<'m> Session<'m> {
             .with_n_ubatch(n_batch)
             .with_n_threads(threads)
             .with_n_threads_batch(threads)
+            // Candidates decode side by side as sequences of one cache, all
+            // of it open to each, so they share their prompt's cells.
+            .with_n_seq_max(MAX_SEQUENCES as u32)
+            .with_kv_unified(true)
             // Keep the whole window for sliding-window layers too, so a shared
             // prefix can be reused however far back it starts.
             .with_swa_full(true);
@@ -215,7 +243,7 @@ impl<'m> Session<'m> {
         })
     }
 
-    fn tokenize(&self, text: &str, special: bool) -> Vec<LlamaToken> {
+    pub(super) fn tokenize(&self, text: &str, special: bool) -> Vec<LlamaToken> {
         let mut tokens = self.model.vocab().tokenize(text.as_bytes(), true, special);
         // A template that writes BOS itself plus add_special would give two.
         let bos = self.model.vocab().bos();
@@ -226,7 +254,7 @@ impl<'m> Session<'m> {
     }
 
     /// The text to tokenize, and whether it may contain special tokens.
-    fn render(&self, input: &Input) -> Result<(String, bool), Failure> {
+    pub(super) fn render(&self, input: &Input) -> Result<(String, bool), Failure> {
         match input {
             Input::Prompt(p) => Ok((p.clone(), false)),
             Input::Chat(messages) => {
@@ -255,171 +283,9 @@ impl<'m> Session<'m> {
         }
     }
 
-    fn generate(
-        &mut self,
-        id: u64,
-        req: &GenerateRequest,
-        out: &Out,
-        cancel: &CancelFlag,
-    ) -> Result<(FinishReason, GenerationStats), Failure> {
-        let started = Instant::now();
-        self.stats.requests += 1;
-        let mut stats = GenerationStats::default();
-        if req.max_tokens == 0 {
-            return Err(fail(
-                ErrorKind::InvalidRequest,
-                "max_tokens must be at least 1",
-            ));
-        }
-        let (text, special) = self.render(&req.input)?;
-        if text.is_empty() {
-            return Err(fail(ErrorKind::InvalidRequest, "the prompt is empty"));
-        }
-        let mut sampler = TokenSampler::new(self.model, &req.sampling, req.grammar.as_deref())
-            .map_err(|m| {
-                let kind = if req.grammar.is_some() && m.contains("grammar") {
-                    ErrorKind::InvalidGrammar
-                } else {
-                    ErrorKind::InvalidRequest
-                };
-                fail(kind, m)
-            })?;
-        let mut tokens = self.tokenize(&text, special);
-        // Plain text after the rendered prompt: no BOS, no special tokens.
-        tokens.extend(
-            self.model
-                .vocab()
-                .tokenize(req.prefill.as_bytes(), false, false),
-        );
-        if tokens.is_empty() {
-            return Err(fail(
-                ErrorKind::InvalidRequest,
-                "the prompt produced no tokens",
-            ));
-        }
-
-        // Context guard: prompt + max_tokens must fit, or the policy decides.
-        let n_ctx = self.info.n_ctx as usize;
-        let need = tokens.len() + req.max_tokens as usize;
-        if need > n_ctx {
-            match req.overflow {
-                OverflowPolicy::Error => {
-                    return Err(fail(
-                        ErrorKind::ContextOverflow,
-                        format!(
-                            "the prompt is {} tokens and max_tokens is {}, together {need}, but the context window is {n_ctx}; shorten the prompt, lower max_tokens, or load the model with a larger context",
-                            tokens.len(),
-                            req.max_tokens
-                        ),
-                    ))
-                }
-                OverflowPolicy::TruncateStart => {
-                    let room = n_ctx.saturating_sub(req.max_tokens as usize);
-                    if room < 2 {
-                        return Err(fail(
-                            ErrorKind::ContextOverflow,
-                            format!("max_tokens {} leaves no room for a prompt in a context of {n_ctx}", req.max_tokens),
-                        ));
-                    }
-                    let drop = tokens.len() - room;
-                    tokens.drain(1..1 + drop);
-                    stats.truncated_tokens = drop as u32;
-                }
-            }
-        }
-        stats.prompt_tokens = tokens.len() as u32;
-
-        let prompt_started = Instant::now();
-        let logits = self.prefill(&tokens, &mut stats)?;
-        stats.prompt_ms = ms(prompt_started);
-
-        // Generation.
-        let mut stream = TextStream::new(req.stop.clone());
-        let vocab = self.model.vocab();
-        let mut batch = LlamaBatch::new(1, 1);
-        let mut logits = logits;
-        let gen_started = Instant::now();
-        let mut finish = FinishReason::MaxTokens;
-        for i in 0..req.max_tokens {
-            if cancel.load(Ordering::SeqCst) == id {
-                finish = FinishReason::Cancelled;
-                break;
-            }
-            let token = match sampler.pick(&logits) {
-                Pick::Token(t) => t,
-                Pick::GrammarExhausted => {
-                    finish = FinishReason::GrammarComplete;
-                    break;
-                }
-            };
-            if i == 0 {
-                stats.first_token_ms = ms(started);
-            }
-            stats.generated_tokens += 1;
-            if vocab.is_eog(token) {
-                finish = FinishReason::EndOfText;
-                break;
-            }
-            sampler
-                .accept(token)
-                .map_err(|m| fail(ErrorKind::Internal, m))?;
-            let piece = vocab.token_to_piece(token, false, None);
-            let push = stream.push(&piece);
-            if !push.text.is_empty() {
-                out.send(&Event::Token {
-                    id,
-                    text: push.text,
-                });
-            }
-            if push.stopped {
-                finish = FinishReason::StopString;
-                break;
-            }
-            if req.end_with_grammar && sampler.grammar_may_end(vocab.eos()) {
-                finish = FinishReason::GrammarComplete;
-                break;
-            }
-            if i + 1 == req.max_tokens {
-                break;
-            }
-            if self.cached.len() >= n_ctx {
-                finish = FinishReason::ContextFull;
-                break;
-            }
-            batch.clear();
-            batch
-                .add(token, self.cached.len() as i32, &[0], true)
-                .map_err(|e| fail(ErrorKind::Internal, e.to_string()))?;
-            self.ctx.decode(&mut batch).map_err(|e| {
-                fail(
-                    ErrorKind::Decode,
-                    format!("decoding a generated token failed: {e}"),
-                )
-            })?;
-            self.cached.push(token);
-            logits = self.ctx.get_logits_ith(0).to_vec();
-        }
-        if finish != FinishReason::StopString {
-            let rest = stream.finish();
-            if !rest.is_empty() {
-                out.send(&Event::Token { id, text: rest });
-            }
-        }
-        stats.generate_ms = ms(gen_started);
-        stats.grammar_resamples = sampler.resamples;
-        if stats.first_token_ms == 0.0 {
-            stats.first_token_ms = ms(started);
-        }
-        self.stats.generated_tokens += u64::from(stats.generated_tokens);
-        self.stats.prompt_tokens_decoded += u64::from(stats.decoded_prompt_tokens);
-        self.stats.prompt_tokens_reused += u64::from(stats.reused_tokens);
-        self.stats.last = Some(stats.clone());
-        Ok((finish, stats))
-    }
-
     /// Makes the KV cache hold `tokens` and returns the logits after the last one,
     /// decoding only what differs from what the cache already holds.
-    fn prefill(
+    pub(super) fn prefill(
         &mut self,
         tokens: &[LlamaToken],
         stats: &mut GenerationStats,
@@ -463,10 +329,7 @@ impl<'m> Session<'m> {
                 }
             }
             if let Err(e) = self.ctx.decode(&mut batch) {
-                // The cache state is unknown after a failed decode: start clean next time.
-                self.ctx.clear_kv_cache();
-                self.cached.clear();
-                self.last_prompt = None;
+                self.forget_cache();
                 return Err(fail(
                     ErrorKind::Decode,
                     format!("decoding the prompt failed: {e}"),
@@ -479,8 +342,22 @@ impl<'m> Session<'m> {
         Ok(logits)
     }
 
+    /// The cache state is unknown after a failed decode: start clean next time.
+    pub(super) fn forget_cache(&mut self) {
+        self.ctx.clear_kv_cache();
+        self.cached.clear();
+        self.last_prompt = None;
+    }
+
+    /// Drops every sequence's cells but sequence 0's, for the first `n`.
+    pub(super) fn free_other_sequences(&mut self, n: usize) {
+        for k in 1..n.min(MAX_SEQUENCES) {
+            let _ = self.ctx.clear_kv_cache_seq(Some(k as u32), None, None);
+        }
+    }
+
     /// Drops KV entries from position `keep` on.
-    fn truncate_cache(&mut self, keep: usize) -> Result<(), Failure> {
+    pub(super) fn truncate_cache(&mut self, keep: usize) -> Result<(), Failure> {
         if keep == self.cached.len() {
             return Ok(());
         }
@@ -579,7 +456,7 @@ fn plain_transcript(messages: &[ChatMessage]) -> String {
     s
 }
 
-fn ms(since: Instant) -> f64 {
+pub(super) fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1000.0
 }
 

@@ -5,8 +5,8 @@
 use super::{upper, Member, Scope, TypeInfo};
 use crate::ast::*;
 use crate::diagnostics::{Code, Diagnostic};
-use crate::sema::stdlib;
 use crate::sema::types::{self, Compat, Ty};
+use crate::sema::{stdlib, Callee};
 use crate::token::Span;
 
 impl Scope<'_, '_> {
@@ -388,30 +388,34 @@ impl Scope<'_, '_> {
         match &f.kind {
             ExprKind::Name(n) => {
                 let u = upper(&n.name);
-                if let Some(sig) = self.env.pous.get(&u) {
-                    return match sig.kind {
-                        Some(PouKind::Function) => {
-                            self.check_args(&n.name, &sig.params.clone(), args, &arg_types);
-                            sig.result.clone().unwrap_or(Ty::Void)
-                        }
-                        _ => Ty::Unknown,
-                    };
-                }
-                // A method or action of the running block, called by its bare name
-                // (CODESYS and TwinCAT resolve it without THIS^).
+                // A method or action of the running block is called by its bare
+                // name (CODESYS and TwinCAT resolve it without THIS^).
                 let block = self
                     .owner_name
                     .clone()
                     .unwrap_or_else(|| self.pou_name.clone());
-                if let Some(Member::Method(result)) = self.env.member(&Ty::User(block), &n.name) {
-                    return result;
+                // The model's order (the simulator binds by it too); only a
+                // variable of that name comes between a method and the
+                // standard library here: an FB instance called inside an
+                // expression, or a method pointer, is not judged.
+                match self.env.callee(&n.name, &block) {
+                    Callee::Function => {
+                        let sig = &self.env.pous[&u];
+                        self.check_args(&n.name, &sig.params.clone(), args, &arg_types);
+                        return sig.result.clone().unwrap_or(Ty::Void);
+                    }
+                    Callee::NotAFunction(_) => return Ty::Unknown,
+                    Callee::Method => {
+                        return match self.env.member(&Ty::User(block), &n.name) {
+                            Some(Member::Method(result)) => result,
+                            _ => Ty::Unknown,
+                        };
+                    }
+                    Callee::Unknown if self.env.pous.contains_key(&u) => return Ty::Unknown,
+                    Callee::Standard | Callee::Unknown => {}
                 }
-                if let Some(v) = self.lookup(&n.name) {
-                    // An FB instance called inside an expression, or a method pointer.
-                    return match v.ty {
-                        Ty::User(_) => Ty::Unknown,
-                        _ => Ty::Unknown,
-                    };
+                if self.lookup(&n.name).is_some() {
+                    return Ty::Unknown;
                 }
                 if let Some(std) = stdlib::function(&u) {
                     for name in args.iter().filter_map(|a| a.name.as_ref()) {

@@ -1,0 +1,100 @@
+//! The model port: what continues a prompt (the engine, or a scripted
+//! stand-in in tests).
+
+use millwright_engine::{FinishReason, GenerateRequest};
+
+/// What continues a prompt: the engine, or a scripted stand-in in tests.
+pub trait Completer {
+    /// Whether the model takes chat messages (has a chat template).
+    fn is_chat(&self) -> bool;
+    fn complete(&mut self, request: &GenerateRequest) -> Result<Completion, String>;
+    /// Like `complete`, handing each piece of text to `on_text` as it comes
+    /// (a model that cannot stream hands over the whole text at the end).
+    fn complete_streaming(
+        &mut self,
+        request: &GenerateRequest,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<Completion, String> {
+        let c = self.complete(request)?;
+        on_text(&c.text);
+        Ok(c)
+    }
+    /// Several requests that share their prompt's start, decoded side by
+    /// side where the model can (the engine's batch), else one after another.
+    /// `on_text` hears each piece with its request's index.
+    fn complete_batch(
+        &mut self,
+        requests: &[GenerateRequest],
+        on_text: &mut dyn FnMut(usize, &str),
+    ) -> Result<Vec<Completion>, String> {
+        requests
+            .iter()
+            .enumerate()
+            .map(|(k, r)| self.complete_streaming(r, &mut |t| on_text(k, t)))
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Completion {
+    pub text: String,
+    pub finish: FinishReason,
+    pub tokens_per_s: f64,
+}
+
+/// The engine as a [`Completer`].
+pub struct EngineCompleter<'a> {
+    pub engine: &'a mut millwright_engine::Engine,
+    pub is_chat: bool,
+}
+
+impl Completer for EngineCompleter<'_> {
+    fn is_chat(&self) -> bool {
+        self.is_chat
+    }
+    fn complete(&mut self, request: &GenerateRequest) -> Result<Completion, String> {
+        self.complete_streaming(request, &mut |_| {})
+    }
+    fn complete_streaming(
+        &mut self,
+        request: &GenerateRequest,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<Completion, String> {
+        let g = self
+            .engine
+            .generate(request, on_text)
+            .map_err(|e| e.to_string())?;
+        Ok(Completion {
+            text: g.text,
+            finish: g.finish,
+            tokens_per_s: g.stats.generate_tokens_per_s(),
+        })
+    }
+    fn complete_batch(
+        &mut self,
+        requests: &[GenerateRequest],
+        on_text: &mut dyn FnMut(usize, &str),
+    ) -> Result<Vec<Completion>, String> {
+        if requests.len() == 1 {
+            return Ok(vec![
+                self.complete_streaming(&requests[0], &mut |t| on_text(0, t))?
+            ]);
+        }
+        let started = std::time::Instant::now();
+        let out = self
+            .engine
+            .generate_batch(requests, on_text)
+            .map_err(|e| e.to_string())?;
+        // The batch's rate: every sequence's tokens over the time they took together.
+        let tokens: u32 = out.iter().map(|g| g.stats.generated_tokens).sum();
+        let secs = started.elapsed().as_secs_f64().max(1e-9);
+        Ok(out
+            .into_iter()
+            .map(|g| Completion {
+                text: g.text,
+                finish: g.finish,
+                tokens_per_s: f64::from(tokens) / secs,
+            })
+            .collect())
+    }
+}

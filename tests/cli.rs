@@ -609,6 +609,10 @@ fn plc_gen_refuses_what_the_app_refuses() {
             vec!["plc", "gen", "--no-docs", "--max-tokens", "0", "a latch"],
             "at least 1",
         ),
+        (
+            vec!["plc", "gen", "--no-docs", "--candidates", "17", "a latch"],
+            "use 1 to 16",
+        ),
     ] {
         let (code, _, err) = run(in_home(home.path()).args(&args));
         assert_eq!(code, 2, "{args:?}: {err}");
@@ -681,6 +685,61 @@ fn plc_gen_reports_every_field_with_the_default_model() {
         code == 0,
         v["verified"]["tests_passed"] == 1 && v["verified"]["errors"] == 0
     );
+}
+
+/// Four candidates decoded side by side under the symbol grammars: every
+/// one that reached the block's end checks clean, and the interface the spec
+/// lists (a WORD the vectors alone would have made an INT) is used exactly.
+#[test]
+fn plc_gen_candidates_each_checked_and_every_finished_one_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let vectors = dir.path().join("latch.json");
+    std::fs::write(
+        &vectors,
+        r#"{"pou": "FB_Latch", "cases": [{"name": "start latches", "steps": [
+            {"in": {"start": true, "stop": false}, "expect": {"running": true, "status": 1}},
+            {"in": {"stop": true}, "expect": {"running": false, "status": 0}}]}]}"#,
+    )
+    .unwrap();
+    let spec = "Motor start/stop latch: start sets running, stop resets it and wins.\n\
+        Inputs:\n- start (BOOL): start button\n- stop (BOOL): stop button\n\
+        Outputs:\n- running (BOOL)\n- status (WORD): 1 while running, else 0\n";
+    let (code, out, err) = run(bin()
+        .args([
+            "plc",
+            "gen",
+            "--json",
+            "--no-docs",
+            "--symbols",
+            "--candidates",
+            "4",
+            "--rounds",
+            "0",
+            "--max-tokens",
+            "160",
+            "--model",
+        ])
+        .arg(default_model())
+        .arg("--tests")
+        .arg(&vectors)
+        .arg(spec));
+    assert!(code == 0 || code == 1, "exit {code}: {err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let cands = v["candidates"].as_array().unwrap();
+    assert_eq!(cands.len(), 4, "{v}");
+    assert_eq!(cands[0]["temperature"], 0.0);
+    for (k, c) in cands.iter().enumerate() {
+        assert_eq!(c["index"], k);
+        let code = c["code"].as_str().unwrap();
+        assert!(code.contains("status : WORD;"), "the spec's list: {code}");
+        if c["ended"] == "finished" {
+            assert!(
+                c["parsed"] == true && c["errors"] == 0,
+                "a finished candidate checks clean by construction: {c}"
+            );
+        }
+    }
+    assert_eq!(v["history"].as_array().unwrap().len(), 1);
 }
 
 #[test]

@@ -108,6 +108,11 @@ pub enum PlcCmd {
         /// Only these tasks (repeatable; by name, e.g. `two_hand_control`).
         #[arg(long = "task", value_name = "NAME")]
         tasks: Vec<String>,
+        /// The specs: `en` (English descriptions and IO lists), `zh` (the
+        /// Chinese descriptions), `interface` (the spec carries the interface
+        /// itself, as an ST header or a variable list, and no IO list).
+        #[arg(long, default_value = "en")]
+        set: String,
         #[arg(long, default_value_t = 512)]
         max_tokens: u32,
         #[command(flatten)]
@@ -171,14 +176,18 @@ pub fn run(cmd: PlcCmd) -> Result<ExitCode> {
             configs,
             limit,
             tasks,
+            set,
             max_tokens,
             repetition,
             json,
             engine,
         } => eval(
-            &configs,
-            limit,
-            &tasks,
+            Selection {
+                names: &configs,
+                limit,
+                only: &tasks,
+                set: &set,
+            },
             max_tokens,
             repetition.get()?,
             json,
@@ -473,10 +482,21 @@ fn io(file: &Path, gvl: Option<&str>, out: Option<&Path>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn eval(
-    names: &[String],
+/// Which configurations and tasks `plc eval` runs.
+struct Selection<'a> {
+    names: &'a [String],
     limit: Option<usize>,
-    only: &[String],
+    only: &'a [String],
+    set: &'a str,
+}
+
+fn eval(
+    Selection {
+        names,
+        limit,
+        only,
+        set,
+    }: Selection,
     max_tokens: u32,
     repetition: plc::Repetition,
     as_json: bool,
@@ -499,7 +519,13 @@ fn eval(
     if max_tokens == 0 {
         anyhow::bail!("--max-tokens must be at least 1");
     }
-    let mut tasks = eval::tasks().map_err(anyhow::Error::msg)?;
+    let task_set = eval::TaskSet::from_name(set).ok_or_else(|| {
+        anyhow::anyhow!(
+            "--set {set}: use one of {}",
+            eval::TaskSet::NAMES.join(", ")
+        )
+    })?;
+    let mut tasks = eval::task_set(task_set).map_err(anyhow::Error::msg)?;
     if !only.is_empty() {
         if let Some(unknown) = only.iter().find(|n| !tasks.iter().any(|t| &t.name == *n)) {
             let all: Vec<&str> = tasks.iter().map(|t| t.name.as_str()).collect();
@@ -546,14 +572,14 @@ fn eval(
         println!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
-                "model": info.name, "chat": info.is_chat, "tasks": tasks.len(),
+                "model": info.name, "chat": info.is_chat, "tasks": tasks.len(), "set": set,
                 "max_tokens": max_tokens, "repetition": repetition,
                 "summaries": summaries, "results": results,
             }))?
         );
     } else {
         println!(
-            "{} ({}), {} task(s):",
+            "{} ({}), {} task(s), set {set}:",
             info.name,
             if info.is_chat { "chat" } else { "base" },
             tasks.len()

@@ -168,7 +168,7 @@ export interface TestFailure {
 export type GenEvent =
   | { kind: "context"; citations: string[] }
   | { kind: "loading_model"; path: string }
-  | { kind: "attempt"; n: number }
+  | { kind: "attempt"; n: number; candidates: number }
   | { kind: "token"; text: string };
 
 export interface GenRequest {
@@ -177,6 +177,10 @@ export interface GenRequest {
   vectors_json: string | null;
   rounds: number;
   use_documents: boolean;
+  /// Decode under the grammars of the block's own declarations.
+  symbols: boolean;
+  /// Candidates of the first attempt, decoded side by side.
+  candidates: number;
 }
 
 /// What a generated block achieved (crates/copilot `Verified`).
@@ -192,7 +196,16 @@ export interface Verified {
 
 /// One generation round: what it achieved and how the model's attempt ended.
 export interface Round extends Verified {
-  ended: "finished" | "end_keyword" | "end_keyword_in_comment" | "token_limit" | "context_full" | "cancelled";
+  ended: "finished" | "end_keyword" | "end_keyword_in_comment" | "token_limit" | "context_full" | "looping" | "cancelled";
+}
+
+/// One candidate of the first attempt (crates/copilot `CandidateRecord`).
+export interface Candidate extends Verified {
+  index: number;
+  temperature: number;
+  seed: number;
+  ended: Round["ended"];
+  code: string;
 }
 
 export interface GenReport {
@@ -204,6 +217,8 @@ export interface GenReport {
   interface: string[];
   vectors_source?: string;
   history: Round[];
+  candidates: Candidate[];
+  decoding: "symbols" | "st_grammar" | "free";
   tokens_per_s: number;
 }
 

@@ -5,7 +5,7 @@ import { dictionaries, initialLang, translate } from "./i18n";
 import { applyEvent, markCited, newChat, titleOf, toMarkdown, formatEta, formatValue, TextBatcher } from "./chat";
 import { offsetOf, stParser } from "./st-language";
 import { StringStream } from "@codemirror/language";
-import { toCm, failureRows, summaryParts, cutOff } from "./views/Plc";
+import { toCm, failureRows, summaryParts, cutOff, candidateCounts } from "./views/Plc";
 import { lang } from "./store";
 import type { ChatMessage, ToolUse } from "./api";
 import { ToolCard } from "./views/Ask";
@@ -152,6 +152,15 @@ describe("PLC editor", () => {
     const round = (ended: any) => ({ parsed: false, checked: false, errors: 1, warnings: 0, tests_passed: 0, tests_total: 2, rounds: 1, ended });
     expect(cutOff([round("finished"), round("end_keyword_in_comment")])).toBeNull();
     expect(cutOff([round("token_limit"), round("finished"), round("context_full")])).toBe("2/3");
+    expect(cutOff([round("looping"), round("finished")])).toBe("1/2");
+  });
+  it("counts the candidates that check clean and those that passed", () => {
+    const cand = (errors: number, passed: number, ended: any = "finished") => ({
+      parsed: true, checked: true, errors, warnings: 0, tests_passed: passed, tests_total: 2, rounds: 1,
+      index: 0, temperature: 0.7, seed: 1, ended, code: "",
+    });
+    expect(candidateCounts([cand(0, 2)])).toBeNull();
+    expect(candidateCounts([cand(0, 2), cand(0, 1), cand(3, 2, "looping"), cand(0, 0)])).toEqual({ n: 4, clean: 3, passed: 1 });
   });
   it("lists failed expectations and faults of a test report", () => {
     const rows = failureRows({

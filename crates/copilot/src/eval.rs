@@ -39,6 +39,104 @@ struct TaskEntry {
     io: Option<String>,
 }
 
+/// Which specs the tasks carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskSet {
+    /// The English description and the IO list.
+    English,
+    /// The Chinese description and the IO list.
+    Chinese,
+    /// The English description carrying the interface itself, without an IO
+    /// list: an ST header for the even tasks, a variable list for the odd.
+    Interface,
+}
+
+impl TaskSet {
+    pub const NAMES: [&'static str; 3] = ["en", "zh", "interface"];
+
+    pub fn from_name(name: &str) -> Option<TaskSet> {
+        Some(match name {
+            "en" => TaskSet::English,
+            "zh" => TaskSet::Chinese,
+            "interface" => TaskSet::Interface,
+            _ => return None,
+        })
+    }
+}
+
+/// The task set in one of its forms.
+pub fn task_set(set: TaskSet) -> Result<Vec<Task>, String> {
+    let mut tasks = tasks()?;
+    let lib = library::all();
+    for (i, t) in tasks.iter_mut().enumerate() {
+        let s = lib
+            .iter()
+            .find(|s| s.name == t.name)
+            .ok_or_else(|| format!("task {}: no such library block", t.name))?;
+        match set {
+            TaskSet::English => {}
+            TaskSet::Chinese => t.spec = s.meta.description_zh.clone(),
+            TaskSet::Interface => {
+                let (header, list) = declared_interface(s.code, &t.vectors.pou)
+                    .ok_or_else(|| format!("task {}: no block {}", t.name, t.vectors.pou))?;
+                t.spec = if i % 2 == 0 {
+                    format!("{}\n\nThe block's interface:\n{header}", t.spec)
+                } else {
+                    format!("{}\n\n{list}", t.spec)
+                };
+                t.io = None;
+            }
+        }
+    }
+    Ok(tasks)
+}
+
+/// The interface of block `pou` in `code` as a spec would carry it: its TYPE
+/// blocks and header (inputs, outputs, in-outs) as ST, and as a list of
+/// variables under headings.
+fn declared_interface(code: &str, pou: &str) -> Option<(String, String)> {
+    use millwright_iec61131::ast::{Item, VarKind};
+    let parsed = millwright_iec61131::parse(code);
+    let text = |s: millwright_iec61131::token::Span| &code[s.start as usize..s.end as usize];
+    let mut types = String::new();
+    for item in &parsed.file.items {
+        if let Item::Types(decls) = item {
+            types.push_str("TYPE\n");
+            for d in decls {
+                types.push_str(&format!("    {};\n", text(d.span).trim_end_matches(';')));
+            }
+            types.push_str("END_TYPE\n");
+        }
+    }
+    let mut header = types.clone();
+    let p = parsed.file.items.iter().find_map(|i| match i {
+        Item::Pou(p) if p.name.name.eq_ignore_ascii_case(pou) => Some(p),
+        _ => None,
+    })?;
+    header.push_str(&format!("FUNCTION_BLOCK {}\n", p.name.name));
+    let mut list = types;
+    for (kind, title) in [
+        (VarKind::Input, "Inputs"),
+        (VarKind::Output, "Outputs"),
+        (VarKind::InOut, "In/Out"),
+    ] {
+        let blocks: Vec<_> = p.var_blocks.iter().filter(|b| b.kind == kind).collect();
+        if blocks.is_empty() {
+            continue;
+        }
+        list.push_str(&format!("{title}:\n"));
+        for b in blocks {
+            header.push_str(&format!("{}\n", text(b.span)));
+            for d in &b.vars {
+                for n in &d.names {
+                    list.push_str(&format!("- {} ({})\n", n.name, text(d.ty.span())));
+                }
+            }
+        }
+    }
+    Some((header, list))
+}
+
 /// The task set: each entry names a library block whose description is the
 /// spec and whose vectors are the tests.
 pub fn tasks() -> Result<Vec<Task>, String> {
@@ -407,6 +505,56 @@ mod tests {
                 };
                 assert_eq!(ty.name.to_ascii_uppercase(), e.ty, "{}: {}", t.name, e.tag);
             }
+        }
+    }
+
+    /// Each form of the task set gives the pipeline the interface of the
+    /// task's own block: from the spec's header or list, as from the IO list.
+    #[test]
+    fn every_task_set_yields_the_interface_of_its_block() {
+        let en = task_set(TaskSet::English).unwrap();
+        let zh = task_set(TaskSet::Chinese).unwrap();
+        let iface = task_set(TaskSet::Interface).unwrap();
+        assert_eq!((en.len(), zh.len()), (iface.len(), en.len()));
+        for ((e, z), i) in en.iter().zip(&zh).zip(&iface) {
+            assert!(
+                z.spec
+                    .chars()
+                    .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{}",
+                z.name
+            );
+            assert!(i.io.is_none());
+            let spec = |t: &Task| GenSpec {
+                io: t.io.clone(),
+                vectors: Some(t.vectors.clone()),
+                ..GenSpec::new(t.spec.clone())
+            };
+            let from_spec = plc::Interface::infer(&spec(i))
+                .unwrap_or_else(|err| panic!("{}: {err}\n{}", i.name, i.spec));
+            let from_io = plc::Interface::infer(&spec(e)).unwrap();
+            // The names and directions agree with what the IO list gives.
+            let listed = |n: &str| {
+                e.io.iter()
+                    .flat_map(|l| &l.entries)
+                    .any(|x| x.tag.eq_ignore_ascii_case(n))
+            };
+            for v in from_io.vars.iter().filter(|v| listed(&v.name)) {
+                let found = from_spec
+                    .vars
+                    .iter()
+                    .find(|w| w.name.eq_ignore_ascii_case(&v.name))
+                    .unwrap_or_else(|| {
+                        panic!("{}: {} missing from {:?}", i.name, v.name, from_spec.vars)
+                    });
+                assert_eq!(found.section, v.section, "{}: {}", i.name, v.name);
+            }
+            // The header checks with the task's own body: the interface is the block's.
+            let parsed = millwright_iec61131::check_text(&format!(
+                "{}END_FUNCTION_BLOCK\n",
+                from_spec.header()
+            ));
+            assert!(!parsed.has_errors(), "{}: {:?}", i.name, parsed.diagnostics);
         }
     }
 

@@ -28,9 +28,11 @@ pub enum GenEvent {
     LoadingModel {
         path: String,
     },
-    /// An attempt starts: 1 is the first, later ones repair the best so far.
+    /// An attempt starts: 1 is the first, later ones repair the best so far;
+    /// `candidates` decode side by side (the draft shows the first, greedy one).
     Attempt {
         n: u32,
+        candidates: u32,
     },
     Token {
         text: String,
@@ -51,6 +53,16 @@ pub struct GenRequest {
     /// Show the model passages of the indexed documents that cover the spec.
     #[serde(default)]
     pub use_documents: bool,
+    /// Decode under the grammars of the block's own declarations.
+    #[serde(default)]
+    pub symbols: bool,
+    /// Candidates of the first attempt, decoded side by side.
+    #[serde(default = "one")]
+    pub candidates: u32,
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// The engine as a completer that streams each attempt to the UI.
@@ -60,16 +72,46 @@ struct Streaming<'a, 'b> {
     attempt: u32,
 }
 
+impl Streaming<'_, '_> {
+    /// A request without a prefill starts an attempt; one with a prefill
+    /// continues it (the body after the locals, under the symbol grammars),
+    /// so the draft goes on rather than starting again.
+    fn start(&mut self, request: &GenerateRequest, candidates: usize) {
+        if request.prefill.is_empty() {
+            self.attempt += 1;
+            let _ = self.events.send(GenEvent::Attempt {
+                n: self.attempt,
+                candidates: candidates as u32,
+            });
+        }
+    }
+}
+
 impl Completer for Streaming<'_, '_> {
     fn is_chat(&self) -> bool {
         self.inner.is_chat()
     }
     fn complete(&mut self, request: &GenerateRequest) -> Result<Completion, String> {
-        self.attempt += 1;
-        let _ = self.events.send(GenEvent::Attempt { n: self.attempt });
+        self.start(request, 1);
         let events = self.events;
         self.inner.complete_streaming(request, &mut |t| {
             let _ = events.send(GenEvent::Token { text: t.to_owned() });
+        })
+    }
+    fn complete_batch(
+        &mut self,
+        requests: &[GenerateRequest],
+        on_text: &mut dyn FnMut(usize, &str),
+    ) -> Result<Vec<Completion>, String> {
+        if let Some(first) = requests.first() {
+            self.start(first, requests.len());
+        }
+        let events = self.events;
+        self.inner.complete_batch(requests, &mut |k, t| {
+            if k == 0 {
+                let _ = events.send(GenEvent::Token { text: t.to_owned() });
+            }
+            on_text(k, t);
         })
     }
 }
@@ -81,6 +123,7 @@ fn gen_spec(s: &Shared, req: &GenRequest) -> Result<GenSpec, String> {
     // The limits first, before any file is read.
     let bare = GenSpec {
         rounds: req.rounds,
+        candidates: req.candidates,
         ..GenSpec::new(text)
     };
     bare.validate()?;
@@ -110,6 +153,8 @@ fn gen_spec(s: &Shared, req: &GenRequest) -> Result<GenSpec, String> {
         io,
         vectors,
         rounds: req.rounds,
+        symbols: req.symbols,
+        candidates: req.candidates,
         passages,
         ..GenSpec::new(text)
     })

@@ -5,7 +5,7 @@ import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
 import { syntaxHighlighting, defaultHighlightStyle } from "@codemirror/language";
 import { linter, lintGutter, type Diagnostic } from "@codemirror/lint";
 import { open, save } from "@tauri-apps/plugin-dialog";
-import { api, errorText, type GenReport, type Located, type Round, type Verified } from "../api";
+import { api, errorText, type Candidate, type GenReport, type Located, type Round, type Verified } from "../api";
 import { TextBatcher } from "../chat";
 import { offsetOf, structuredText } from "../st-language";
 import type { Key } from "../i18n";
@@ -70,10 +70,23 @@ export function summaryParts(v: Verified): { label: Key; ok: boolean; text: stri
   ];
 }
 
-/// Attempts the model did not finish (token limit or full context), as "k/n"; null when all finished.
+/// Attempts the model did not finish (token limit, full context, or ended
+/// as looping), as "k/n"; null when all finished.
 export function cutOff(history: Round[]): string | null {
-  const k = history.filter((r) => r.ended === "token_limit" || r.ended === "context_full").length;
+  const k = history.filter((r) => r.ended === "token_limit" || r.ended === "context_full" || r.ended === "looping").length;
   return k === 0 ? null : `${k}/${history.length}`;
+}
+
+/// Of several candidates: how many check clean and how many passed every
+/// test; null for a single attempt.
+export function candidateCounts(cands: Candidate[]): { n: number; clean: number; passed: number } | null {
+  if (cands.length < 2) return null;
+  const clean = cands.filter((c) => c.parsed && c.errors === 0);
+  return {
+    n: cands.length,
+    clean: clean.length,
+    passed: clean.filter((c) => c.tests_total > 0 && c.tests_passed === c.tests_total).length,
+  };
 }
 
 export function PlcView() {
@@ -87,6 +100,8 @@ export function PlcView() {
   const [spec, setSpec] = useState("");
   const [ioList, setIoList] = useState<string | null>(null);
   const [rounds, setRounds] = useState(2);
+  const [symbols, setSymbols] = useState(true);
+  const [candidates, setCandidates] = useState(1);
   const [useDocs, setUseDocs] = useState(true);
   const [useVectors, setUseVectors] = useState(false);
   const [generating, setGenerating] = useState(false);
@@ -181,6 +196,8 @@ export function PlcView() {
           vectors_json: useVectors ? vectors : null,
           rounds,
           use_documents: useDocs,
+          symbols,
+          candidates,
         },
         (e) => {
           if (e.kind === "loading_model") setProgress(t("ask.loading_model"));
@@ -189,7 +206,9 @@ export function PlcView() {
             attempt = e.n;
             text.flush();
             setDraft("");
-            setProgress(`${t("gen.attempt")} ${e.n} / ${rounds + 1}`);
+            setProgress(
+              `${t("gen.attempt")} ${e.n} / ${rounds + 1}` + (e.candidates > 1 ? ` · ${e.candidates} ${t("gen.candidates")}` : ""),
+            );
           }
           if (e.kind === "token") text.push(e.text);
         },
@@ -276,6 +295,21 @@ export function PlcView() {
               onInput={(e) => setRounds(Math.max(0, Math.min(10, Number((e.target as HTMLInputElement).value) || 0)))}
             />
           </label>
+          <label title={t("gen.candidates_help")}>
+            {t("gen.candidates")}{" "}
+            <input
+              id="gen-candidates"
+              type="number"
+              min={1}
+              max={8}
+              value={candidates}
+              onInput={(e) => setCandidates(Math.max(1, Math.min(8, Number((e.target as HTMLInputElement).value) || 1)))}
+            />
+          </label>
+          <label title={t("gen.symbols_help")}>
+            <input type="checkbox" checked={symbols} onChange={(e) => setSymbols((e.target as HTMLInputElement).checked)} />{" "}
+            {t("gen.symbols")}
+          </label>
           <label>
             <input type="checkbox" checked={useDocs} onChange={(e) => setUseDocs((e.target as HTMLInputElement).checked)} />{" "}
             {t("gen.use_documents")}
@@ -319,6 +353,21 @@ export function PlcView() {
               </span>
             ))}
             {report.vectors_source === "model" && <span class="note">{t("gen.model_tests")}</span>}
+            {(() => {
+              const c = candidateCounts(report.candidates);
+              return (
+                c && (
+                  <span class="note" id="gen-candidates-summary">
+                    {t("gen.candidates_summary").replace("{n}", String(c.n)).replace("{clean}", String(c.clean)).replace("{passed}", String(c.passed))}
+                  </span>
+                )
+              );
+            })()}
+            {report.decoding === "symbols" && (
+              <span class="note" id="gen-constrained" title={t("gen.symbols_help")}>
+                {t("gen.constrained")}
+              </span>
+            )}
             {cutOff(report.history) && (
               <span class="note bad" id="gen-cut-off" title={t("gen.cut_off_help")}>
                 {t("gen.cut_off")} {cutOff(report.history)}

@@ -9,7 +9,7 @@ use super::prompts::{
     continuation_grammar, documents_text, examples_text, fill, request, strip_fences, BASE_PROMPT,
     BASE_REPAIR, CHAT_REPAIR, CHAT_SYSTEM, CHAT_TASK,
 };
-use super::report::{CandidateRecord, Citation, Ended, Report, Round};
+use super::report::{CandidateRecord, Citation, Decoding, Ended, Report, Round};
 use super::vectors::propose_vectors;
 use super::verify::{evaluate, Candidate};
 use super::{Completer, Completion, GenSpec, END};
@@ -153,6 +153,11 @@ pub fn generate(model: &mut dyn Completer, spec: &GenSpec) -> Result<Report, Str
         vectors_source,
         history,
         candidates,
+        decoding: match (&symbols, &grammar) {
+            (Some(_), _) => Decoding::Symbols,
+            (None, Some(_)) => Decoding::StGrammar,
+            (None, None) => Decoding::Free,
+        },
         tokens_per_s: speed.iter().copied().fold(0.0, f64::max),
     })
 }

@@ -86,6 +86,7 @@ impl Interface {
             vars: Vec::new(),
             conflicts,
             exact,
+            undeclared: Vec::new(),
         };
         if let Some((_, _, vars)) = given.header {
             let n = vars.len();
@@ -164,6 +165,12 @@ impl Interface {
                 count(Section::Output)
             ));
         }
+        if !merge.undeclared.is_empty() {
+            it.notes.push(format!(
+                "the test vectors also check {}, which the spec's ST header does not declare: the block must declare them itself",
+                merge.undeclared.join(", ")
+            ));
+        }
         if !merge.conflicts.is_empty() {
             return Err(format!(
                 "the block's interface is given in more than one place, and they disagree: {}. Make them agree, or leave one out",
@@ -225,6 +232,8 @@ struct Merge {
     conflicts: Vec<String>,
     /// An ST header was given: nothing may be added to it.
     exact: bool,
+    /// What the vectors expect that the ST header does not declare.
+    undeclared: Vec<String>,
 }
 
 impl Merge {
@@ -234,11 +243,20 @@ impl Merge {
             .iter()
             .find(|(h, _)| h.name.eq_ignore_ascii_case(&v.name))
         else {
-            if self.exact && source != Source::Header {
+            if self.exact && source == Source::Vectors && v.section == Section::Output {
+                // A local the tests look at: the block declares it itself.
+                if !self
+                    .undeclared
+                    .iter()
+                    .any(|n| n.eq_ignore_ascii_case(&v.name))
+                {
+                    self.undeclared.push(v.name);
+                }
+            } else if self.exact && source != Source::Header {
                 self.conflicts.push(format!(
-                    "{} has `{}`, which the spec's ST header does not declare",
-                    source.describe(),
-                    v.name
+                    "`{}` is in {} but not in the spec's ST header",
+                    v.name,
+                    source.describe()
                 ));
             } else {
                 self.vars.push((v, source));

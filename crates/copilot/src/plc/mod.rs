@@ -29,7 +29,7 @@ pub use interface::Interface;
 pub use port::{Completer, Completion, EngineCompleter};
 pub use prompts::continuation_grammar;
 pub(crate) use prompts::request;
-pub use report::{CandidateRecord, Citation, Ended, Report, Round, Verified};
+pub use report::{CandidateRecord, Citation, Decoding, Ended, Report, Round, Verified};
 pub use spec::{
     document_passages, DocPassage, GenSpec, Repetition, MAX_CANDIDATES, MAX_ROUNDS, MAX_SPEC_CHARS,
 };

@@ -25,6 +25,17 @@ pub struct Round {
     pub ended: Ended,
 }
 
+/// What the model's output was constrained to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decoding {
+    /// The block's own declarations: what it writes checks clean by construction.
+    Symbols,
+    /// Structured Text's grammar.
+    StGrammar,
+    Free,
+}
+
 /// One candidate of the first round, as sampled.
 #[derive(Debug, Clone, Serialize)]
 pub struct CandidateRecord {
@@ -135,6 +146,8 @@ pub struct Report {
     /// The first round's candidates, in the order sampled; the best of them
     /// went on to repair.
     pub candidates: Vec<CandidateRecord>,
+    /// What constrained the decoding.
+    pub decoding: Decoding,
     pub tokens_per_s: f64,
 }
 

@@ -469,7 +469,7 @@ fn interfaces_that_disagree_are_refused_naming_both() {
     };
     let e = Interface::infer(&spec).unwrap_err();
     assert!(
-        e.contains("the IO list has `start`, which the spec's ST header does not declare"),
+        e.contains("`start` is in the IO list but not in the spec's ST header"),
         "{e}"
     );
     // A header that does not parse stops the generation with its line.

@@ -14,7 +14,35 @@ use crate::protocol::{GrammarCheck, Sampling};
 pub struct TokenSampler {
     chain: LlamaSampler,
     grammar: Option<LlamaSampler>,
+    /// How many of the most likely tokens the chain needs to see (`None`:
+    /// all of them), see [`shortlist_len`].
+    shortlist: Option<usize>,
     pub resamples: u32,
+}
+
+/// The chain's stages only lower logits (the repetition penalty) before
+/// keeping the top k (or the top one, greedy), so the tokens it can pick are
+/// among the `k + repeat_last_n` most likely ones: giving it only those
+/// spares building, penalising and sorting the whole vocabulary (262,144
+/// tokens on Gemma) at every step, for every sequence of a batch. DRY can
+/// lower any number of tokens, and without top-k every token counts: then
+/// the chain sees them all.
+fn shortlist_len(s: &Sampling) -> Option<usize> {
+    if s.dry_multiplier > 0.0 {
+        return None;
+    }
+    let penalised = if s.repeat_penalty != 1.0 {
+        s.repeat_last_n as usize
+    } else {
+        0
+    };
+    if s.temperature <= 0.0 {
+        Some(1 + penalised)
+    } else if s.top_k > 0 {
+        Some(s.top_k as usize + penalised)
+    } else {
+        None
+    }
 }
 
 /// Generated tokens DRY looks back over: more than a generated block needs.
@@ -81,6 +109,7 @@ impl TokenSampler {
         Ok(TokenSampler {
             chain: LlamaSampler::chain_simple(stages),
             grammar,
+            shortlist: shortlist_len(s),
             resamples: 0,
         })
     }
@@ -88,7 +117,10 @@ impl TokenSampler {
     /// Picks the next token from `logits` and advances every stage's state by it
     /// exactly once (accepting twice would advance a grammar twice and abort).
     pub fn pick(&mut self, logits: &[f32]) -> Pick {
-        let mut cur = candidates(logits);
+        let mut cur = match self.shortlist {
+            Some(m) if m < logits.len() => most_likely(logits, m),
+            _ => candidates(logits),
+        };
         self.chain.apply(&mut cur);
         let mut token = selected(&cur);
 
@@ -183,8 +215,78 @@ fn candidates(logits: &[f32]) -> LlamaTokenDataArray {
     )
 }
 
+/// The `m` most likely tokens, most likely first (ties by token id).
+fn most_likely(logits: &[f32], m: usize) -> LlamaTokenDataArray {
+    use std::cmp::{Ordering, Reverse};
+    use std::collections::BinaryHeap;
+    #[derive(PartialEq)]
+    struct Entry(f32, i32);
+    impl Eq for Entry {}
+    impl PartialOrd for Entry {
+        fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+            Some(self.cmp(o))
+        }
+    }
+    impl Ord for Entry {
+        fn cmp(&self, o: &Self) -> Ordering {
+            self.0.total_cmp(&o.0).then(o.1.cmp(&self.1))
+        }
+    }
+    let mut heap: BinaryHeap<Reverse<Entry>> = BinaryHeap::with_capacity(m + 1);
+    for (i, &l) in logits.iter().enumerate() {
+        if heap.len() < m {
+            heap.push(Reverse(Entry(l, i as i32)));
+        } else if heap.peek().is_some_and(|Reverse(min)| l > min.0) {
+            heap.pop();
+            heap.push(Reverse(Entry(l, i as i32)));
+        }
+    }
+    let top = heap.into_sorted_vec(); // ascending Reverse = most likely first
+    LlamaTokenDataArray::from_iter(
+        top.into_iter()
+            .map(|Reverse(Entry(l, id))| LlamaTokenData::new(LlamaToken(id), l, 0.0)),
+        false,
+    )
+}
+
 fn selected(arr: &LlamaTokenDataArray) -> LlamaToken {
     // Every chain ends in greedy or dist, which always select.
     arr.selected_token()
         .unwrap_or_else(|| arr.data.first().map_or(LlamaToken(0), LlamaTokenData::id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shortlist_is_the_most_likely_tokens_in_order() {
+        let logits = [0.5, 3.0, -1.0, 3.0, 2.0, f32::NEG_INFINITY, 9.0];
+        let top = most_likely(&logits, 4);
+        let ids: Vec<i32> = top.data.iter().map(|d| d.id().0).collect();
+        assert_eq!(ids, vec![6, 1, 3, 4], "ties keep the lower id first");
+        assert_eq!(most_likely(&logits, 10).data.len(), logits.len());
+    }
+
+    #[test]
+    fn only_stages_that_lower_logits_before_top_k_get_a_shortlist() {
+        let greedy = Sampling::greedy();
+        assert_eq!(shortlist_len(&greedy), Some(1));
+        let penalised = Sampling {
+            repeat_penalty: 1.1,
+            repeat_last_n: 64,
+            ..Sampling::default()
+        };
+        assert_eq!(shortlist_len(&penalised), Some(40 + 64));
+        let no_top_k = Sampling {
+            top_k: 0,
+            ..Sampling::default()
+        };
+        assert_eq!(shortlist_len(&no_top_k), None);
+        let dry = Sampling {
+            dry_multiplier: 0.8,
+            ..Sampling::greedy()
+        };
+        assert_eq!(shortlist_len(&dry), None);
+    }
 }

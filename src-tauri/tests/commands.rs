@@ -593,7 +593,10 @@ fn documents_are_indexed_with_progress_and_questions_stream_an_answer() {
     );
     let events = seen.lock().unwrap().clone();
     assert_eq!(events[0]["kind"], "context", "{events:?}");
-    assert_eq!(events[1], json!({"kind": "attempt", "n": 1}));
+    assert_eq!(
+        events[1],
+        json!({"kind": "attempt", "n": 1, "candidates": 1})
+    );
     let attempts = events.iter().filter(|e| e["kind"] == "attempt").count();
     assert_eq!(
         attempts as u32, r.verified.rounds,

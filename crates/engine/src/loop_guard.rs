@@ -3,8 +3,10 @@
 //! again, or go on without writing anything new.
 //!
 //! Works on lines of the generated text (trimmed, spaces collapsed), so it
-//! knows nothing of the language being written. Pure logic, tested without a
-//! model.
+//! knows nothing of the language being written: a block of lines repeated
+//! `repeats` times in a row, or — twice as many times — repeated but for its
+//! numbers and letter case (`IF x(1) = 0 THEN`, `if X(2) = 0 THEN`, … is a
+//! model counting, not writing). Pure logic, tested without a model.
 
 use std::collections::HashSet;
 
@@ -20,6 +22,8 @@ const MIN_BLOCK_CHARS: usize = 16;
 pub struct LoopDetector {
     guard: LoopGuard,
     lines: Vec<String>,
+    /// The same lines in lower case with every run of digits as one `0`.
+    shapes: Vec<String>,
     seen: HashSet<String>,
     partial: String,
     /// Tokens since a line never seen before was completed.
@@ -31,6 +35,7 @@ impl LoopDetector {
         LoopDetector {
             guard,
             lines: Vec::new(),
+            shapes: Vec::new(),
             seen: HashSet::new(),
             partial: String::new(),
             stale_tokens: 0,
@@ -48,8 +53,10 @@ impl LoopDetector {
                     if self.seen.insert(line.clone()) {
                         self.stale_tokens = 0;
                     }
+                    self.shapes.push(shape(&line));
                     self.lines.push(line);
-                    looping |= self.repeating();
+                    let r = self.guard.repeats.max(2) as usize;
+                    looping |= repeating(&self.lines, r) || repeating(&self.shapes, 2 * r);
                 }
             } else {
                 self.partial.push(c);
@@ -57,24 +64,41 @@ impl LoopDetector {
         }
         looping || (self.guard.window_tokens > 0 && self.stale_tokens >= self.guard.window_tokens)
     }
+}
 
-    /// Whether the last lines are one block of lines, `repeats` times in a row.
-    fn repeating(&self) -> bool {
-        let r = self.guard.repeats.max(2) as usize;
-        (1..=MAX_PERIOD).any(|p| {
-            let n = p * r;
-            if self.lines.len() < n {
-                return false;
+/// Whether the last lines are one block of lines, `r` times in a row.
+fn repeating(lines: &[String], r: usize) -> bool {
+    (1..=MAX_PERIOD).any(|p| {
+        let n = p * r;
+        if lines.len() < n {
+            return false;
+        }
+        let tail = &lines[lines.len() - n..];
+        let block = &tail[..p];
+        let chars: usize = block
+            .iter()
+            .map(|l| l.chars().filter(|c| !c.is_whitespace()).count())
+            .sum();
+        chars >= MIN_BLOCK_CHARS && tail.chunks(p).all(|c| c == block)
+    })
+}
+
+/// A line with its numbers and letter case taken out.
+fn shape(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut in_digits = false;
+    for c in line.chars() {
+        if c.is_ascii_digit() {
+            if !in_digits {
+                out.push('0');
             }
-            let tail = &self.lines[self.lines.len() - n..];
-            let block = &tail[..p];
-            let chars: usize = block
-                .iter()
-                .map(|l| l.chars().filter(|c| !c.is_whitespace()).count())
-                .sum();
-            chars >= MIN_BLOCK_CHARS && tail.chunks(p).all(|c| c == block)
-        })
+            in_digits = true;
+        } else {
+            in_digits = false;
+            out.extend(c.to_lowercase());
+        }
     }
+    out
 }
 
 fn normalise(line: &str) -> String {
@@ -140,23 +164,49 @@ mod tests {
         assert!(d.push(line));
     }
 
+    /// `va := 0;`, `vb := 1;` …: lines that differ in more than their numbers.
+    fn distinct(i: usize) -> String {
+        let name: String = [i / 26, i % 26]
+            .iter()
+            .map(|&d| char::from(b'a' + d as u8))
+            .collect();
+        format!("v{name} := {i};\n")
+    }
+
     #[test]
     fn no_new_line_within_the_window_is_a_loop() {
         let mut d = guard(3, 10);
         // New lines keep it alive however long it runs.
         for i in 0..50 {
-            assert!(!d.push(&format!("x{i} := {i};\n")));
+            assert!(!d.push(&distinct(i)));
         }
         // Old lines in a new order are not a repeated block, but nothing new
         // was written for ten tokens.
         let mut fired = None;
         for i in 0..20 {
-            if d.push(&format!("x{} := {};\n", (i * 7) % 50, (i * 7) % 50)) {
+            if d.push(&distinct((i * 7) % 50)) {
                 fired = Some(i);
                 break;
             }
         }
         assert_eq!(fired, Some(9));
+    }
+
+    #[test]
+    fn counting_the_same_line_up_is_a_loop_at_twice_the_repeats() {
+        let mut d = guard(3, 0);
+        let line = |i: usize| format!("if NOT (int_to_real({i}) = 0) THEN\n");
+        for i in 1..6 {
+            assert!(!d.push(&line(i)), "line {i}");
+        }
+        assert!(
+            d.push(&line(6).to_uppercase()),
+            "six copies but for numbers and case"
+        );
+        // An unrolled reset of a short array is sound code.
+        let mut d = guard(3, 0);
+        let unrolled: String = (0..9).map(|i| format!("a[{i}] := 0;\n")).collect();
+        assert_eq!(fires_after(&mut d, &unrolled), None);
     }
 
     #[test]

@@ -100,7 +100,7 @@ export function PlcView() {
   const [spec, setSpec] = useState("");
   const [ioList, setIoList] = useState<string | null>(null);
   const [rounds, setRounds] = useState(2);
-  const [symbols, setSymbols] = useState(true);
+  const [symbols, setSymbols] = useState(false);
   const [candidates, setCandidates] = useState(1);
   const [useDocs, setUseDocs] = useState(true);
   const [useVectors, setUseVectors] = useState(false);

@@ -487,6 +487,22 @@ impl Engine {
         }
     }
 
+    /// Sends a generation to a live worker with a model loaded, and lets
+    /// the canceller reach it; its id.
+    fn start_generation(&mut self, make: impl FnOnce(u64) -> Request) -> Result<u64, EngineError> {
+        self.ensure_worker()?;
+        if self.info.is_none() {
+            return Err(EngineError::new(
+                ErrorKind::NoModelLoaded,
+                "no model is loaded; run `millwright models fetch` or choose a GGUF file",
+            ));
+        }
+        let id = self.take_id();
+        self.worker().send(&make(id))?;
+        self.canceller.set(Some((id, self.worker().stdin.clone())));
+        Ok(id)
+    }
+
     /// Runs a generation, calling `on_text` with each piece of text in order.
     pub fn generate(
         &mut self,
@@ -497,19 +513,10 @@ impl Engine {
             .sampling
             .validate()
             .map_err(|m| EngineError::new(ErrorKind::InvalidRequest, m))?;
-        self.ensure_worker()?;
-        if self.info.is_none() {
-            return Err(EngineError::new(
-                ErrorKind::NoModelLoaded,
-                "no model is loaded; run `millwright models fetch` or choose a GGUF file",
-            ));
-        }
-        let id = self.take_id();
-        self.worker().send(&Request::Generate {
+        let id = self.start_generation(|id| Request::Generate {
             id,
             request: request.clone(),
         })?;
-        self.canceller.set(Some((id, self.worker().stdin.clone())));
         let mut text = String::new();
         let result = self.wait_for(Some(id), |ev| match ev {
             Event::Token {
@@ -551,19 +558,10 @@ impl Engine {
                 EngineError::new(ErrorKind::InvalidRequest, format!("request {k}: {m}"))
             })?;
         }
-        self.ensure_worker()?;
-        if self.info.is_none() {
-            return Err(EngineError::new(
-                ErrorKind::NoModelLoaded,
-                "no model is loaded; run `millwright models fetch` or choose a GGUF file",
-            ));
-        }
-        let id = self.take_id();
-        self.worker().send(&Request::GenerateBatch {
+        let id = self.start_generation(|id| Request::GenerateBatch {
             id,
             requests: requests.to_vec(),
         })?;
-        self.canceller.set(Some((id, self.worker().stdin.clone())));
         let mut texts = vec![String::new(); requests.len()];
         let mut ended: Vec<Option<(FinishReason, GenerationStats)>> = vec![None; requests.len()];
         let result = self.wait_for(Some(id), |ev| match ev {

@@ -369,7 +369,7 @@ pub fn run_task(
         Ok(r) => {
             let v = &r.verified;
             out.parsed = v.parsed;
-            out.checked = v.parsed && v.errors == 0;
+            out.checked = v.clean();
             out.passed = r.verified_ok();
             out.tests_passed = v.tests_passed;
             out.rounds = v.rounds;
@@ -382,7 +382,7 @@ pub fn run_task(
                     r.history
                         .iter()
                         .skip(1)
-                        .map(|h| (h.ended, h.verified.parsed && h.verified.errors == 0)),
+                        .map(|h| (h.ended, h.verified.clean())),
                 )
                 .collect();
             let count = |f: &dyn Fn(&(Ended, bool)) -> bool| {

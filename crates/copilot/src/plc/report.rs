@@ -17,6 +17,13 @@ pub struct Verified {
     pub rounds: u32,
 }
 
+impl Verified {
+    /// Parsed and checked without errors.
+    pub fn clean(&self) -> bool {
+        self.parsed && self.errors == 0
+    }
+}
+
 /// One generation round.
 #[derive(Debug, Clone, Serialize)]
 pub struct Round {
@@ -52,7 +59,7 @@ pub struct CandidateRecord {
 impl CandidateRecord {
     /// Parsed and checked without errors.
     pub fn clean(&self) -> bool {
-        self.verified.parsed && self.verified.errors == 0
+        self.verified.clean()
     }
 
     /// Clean, with tests, and all of them passed.

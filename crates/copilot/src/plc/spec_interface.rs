@@ -426,7 +426,8 @@ fn variable_lists(
             continue;
         }
         let mut items: Vec<&str> = Vec::new();
-        if let Some((s, rest)) = heading(text) {
+        let head = heading(text);
+        if let Some((s, rest)) = head {
             section = Some(s);
             items.extend(split_items(rest));
         } else {
@@ -487,8 +488,7 @@ fn variable_lists(
             any = true;
         }
         // A paragraph of prose ends the list it follows.
-        if !any && heading(text).is_none() && !text.trim_start().starts_with(['-', '*', '•', '+'])
-        {
+        if !any && head.is_none() && !text.trim_start().starts_with(['-', '*', '•', '+']) {
             section = None;
         }
     }

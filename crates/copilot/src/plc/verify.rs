@@ -41,7 +41,7 @@ impl Candidate {
 
     pub fn done(&self) -> bool {
         let v = &self.verified;
-        v.parsed && v.errors == 0 && v.tests_passed == v.tests_total
+        v.clean() && v.tests_passed == v.tests_total
     }
 
     /// The problems, written for the model.

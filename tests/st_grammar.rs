@@ -252,6 +252,23 @@ fn the_symbol_grammar_accepts_library_bodies_and_refuses_checker_errors() {
             "{bad:?}: refused at {at}, expected near {pos}"
         );
     }
+    // A body that ended leaving outputs unwritten goes on: each of them first.
+    let outputs = gbnf::outputs_grammar(a.model(), "FB_T", "END_FUNCTION_BLOCK", &["q", "n"])
+        .expect("two scalar outputs");
+    let r = e
+        .grammar_check(&outputs, "q := start;\nn := raw + 1;\nEND_FUNCTION_BLOCK")
+        .unwrap();
+    assert!(r.accepted && r.complete, "{r:?}");
+    for bad in [
+        "END_FUNCTION_BLOCK",
+        "q := start;\nEND_FUNCTION_BLOCK",
+        "n := 1;\n",
+    ] {
+        assert!(
+            !e.grammar_check(&outputs, bad).unwrap().accepted,
+            "{bad:?} was accepted"
+        );
+    }
     let locals = gbnf::locals_grammar(a.model(), "FB_T");
     let r = e
         .grammar_check(&locals, "VAR\n    spare : INT := 1;\nEND_VAR")

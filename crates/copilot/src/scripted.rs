@@ -11,6 +11,8 @@ pub struct Scripted {
     pub chat: bool,
     /// How every reply ends (a model under a grammar: the grammar completes).
     pub finish: FinishReason,
+    /// How the first replies end, where they differ from `finish`.
+    pub finishes: Vec<FinishReason>,
 }
 
 impl Scripted {
@@ -21,6 +23,7 @@ impl Scripted {
             seen: Vec::new(),
             chat: false,
             finish: FinishReason::GrammarComplete,
+            finishes: Vec::new(),
         }
     }
 }
@@ -35,9 +38,13 @@ impl Completer for Scripted {
             .replies
             .get(self.seen.len() - 1)
             .ok_or("no more replies")?;
+        let finish = *self
+            .finishes
+            .get(self.seen.len() - 1)
+            .unwrap_or(&self.finish);
         Ok(Completion {
             text: text.to_string(),
-            finish: self.finish,
+            finish,
             tokens_per_s: 1.0,
         })
     }

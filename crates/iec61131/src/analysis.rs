@@ -65,6 +65,15 @@ impl Analysis {
         &self.model
     }
 
+    /// The outputs the checker found nothing writes, as declared.
+    pub fn unassigned_outputs(&self) -> Vec<&str> {
+        self.diagnostics()
+            .iter()
+            .filter(|d| d.code == crate::diagnostics::Code::OutputNeverAssigned)
+            .filter_map(|d| self.text.get(d.span.start as usize..d.span.end as usize))
+            .collect()
+    }
+
     /// Lines and columns of byte offsets in the text.
     pub fn line_index(&self) -> LineIndex<'_> {
         LineIndex::new(&self.text)

@@ -69,6 +69,7 @@ codes! {
     DuplicateName = "ST0117", "a variable declared twice in the same block";
     Dialect = "ST0015", "a construct CODESYS accepts that IEC 61131-3 writes otherwise";
     PointerDialect = "ST0118", "pointer arithmetic or a pointer conversion CODESYS allows and IEC 61131-3 does not";
+    OutputNeverAssigned = "ST0119", "a block output that nothing in the block ever writes";
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

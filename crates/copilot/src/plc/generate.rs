@@ -277,11 +277,25 @@ fn assemble(out: &Completion, header: &str) -> (String, Ended) {
 /// The most tokens the new locals of a block may take (phase one).
 const LOCALS_TOKENS: u32 = 200;
 
-/// Decoding in two phases under grammars built from the block's own
+/// Tokens allowed per output a body left unwritten (phase three): one
+/// assignment with a short expression.
+const OUTPUT_TOKENS: u32 = 48;
+
+/// `text` without the block's end keyword it closes with (any case), or
+/// `None` when it does not close with it.
+fn strip_end(text: &str) -> Option<&str> {
+    let t = text.trim_end();
+    let at = t.len().checked_sub(END.len())?;
+    (t.is_char_boundary(at) && t[at..].eq_ignore_ascii_case(END)).then(|| &t[..at])
+}
+
+/// Decoding in phases under grammars built from the block's own
 /// declarations: the new locals under a grammar of names not yet declared
 /// and types that exist, then — prefilled with them — the body under the
-/// grammar of the declarations as they now are. Locals cut off at their
-/// token limit are dropped (the body is written without them).
+/// grammar of the declarations as they now are, and, for a body that ended
+/// leaving an output unwritten, the rest of it assigning those outputs.
+/// Locals cut off at their token limit are dropped (the body is written
+/// without them).
 struct SymbolGrammars {
     header: String,
     name: String,
@@ -348,7 +362,7 @@ impl SymbolGrammars {
             phase2.push(p);
         }
         let bodies = model.complete_batch(&phase2, &mut |_, _| {})?;
-        Ok(bodies
+        let mut done: Vec<Completion> = bodies
             .into_iter()
             .zip(sections.iter().zip(&locals))
             .map(|(body, (section, l))| Completion {
@@ -356,6 +370,57 @@ impl SymbolGrammars {
                 finish: body.finish,
                 tokens_per_s: body.tokens_per_s.max(l.tokens_per_s),
             })
-            .collect())
+            .collect();
+        self.write_missing_outputs(model, reqs, &mut done)?;
+        Ok(done)
+    }
+
+    /// Phase three, for the bodies that reached the end leaving an output
+    /// unwritten (a count no grammar keeps): the end is taken back and the
+    /// body goes on under a grammar that assigns each such output first. A
+    /// continuation that does not finish leaves the body as it was.
+    fn write_missing_outputs(
+        &self,
+        model: &mut dyn Completer,
+        reqs: &[GenerateRequest],
+        done: &mut [Completion],
+    ) -> Result<(), String> {
+        let mut which = Vec::new();
+        let mut phase3 = Vec::new();
+        for (k, c) in done.iter().enumerate() {
+            if c.finish != FinishReason::GrammarComplete {
+                continue;
+            }
+            let Some(open) = strip_end(&c.text) else {
+                continue;
+            };
+            let code = format!("{}{open}{END}\n", self.header);
+            let a = Analysis::new(&code);
+            let missing = a.unassigned_outputs();
+            if missing.is_empty() {
+                continue;
+            }
+            let Some(grammar) = gbnf::outputs_grammar(a.model(), &self.name, END, &missing) else {
+                continue;
+            };
+            let mut p = reqs[k].clone();
+            p.prefill = format!("{}{open}", reqs[k].prefill);
+            p.grammar = Some(grammar);
+            p.end_with_grammar = true;
+            p.max_tokens = p.max_tokens.min(OUTPUT_TOKENS * (missing.len() as u32 + 1));
+            which.push(k);
+            phase3.push(p);
+        }
+        if phase3.is_empty() {
+            return Ok(());
+        }
+        let rest = model.complete_batch(&phase3, &mut |_, _| {})?;
+        for (k, r) in which.into_iter().zip(rest) {
+            if r.finish == FinishReason::GrammarComplete {
+                let open = strip_end(&done[k].text).unwrap_or_default().to_string();
+                done[k].text = format!("{open}{}", r.text);
+            }
+        }
+        Ok(())
     }
 }

@@ -140,6 +140,73 @@ fn the_symbol_grammars_decode_locals_then_the_body() {
     );
 }
 
+/// A body that reaches its end leaving an output unwritten goes on (a third
+/// request) under a grammar that assigns that output first; the block is
+/// the body without its end and the continuation.
+#[test]
+fn a_body_leaving_an_output_unwritten_goes_on_to_write_it() {
+    let locals = "VAR\n    seen : BOOL;\nEND_VAR";
+    let body = "seen := start;\nEND_FUNCTION_BLOCK";
+    let rest = "running := seen AND NOT stop;\nEND_FUNCTION_BLOCK";
+    let mut m = Scripted::new(&[locals, body, rest]);
+    let r = generate(
+        &mut m,
+        &GenSpec {
+            symbols: true,
+            rounds: 0,
+            ..spec()
+        },
+    )
+    .unwrap();
+    assert_eq!(m.seen.len(), 3);
+    let p3 = &m.seen[2];
+    assert_eq!(
+        p3.prefill,
+        "VAR\n    seen : BOOL;\nEND_VAR\nseen := start;\n"
+    );
+    let g3 = p3.grammar.as_deref().unwrap();
+    let root = format!(
+        "root ::= ws {} ws \":=\" ws bool-expr",
+        gbnf::keyword("running")
+    );
+    assert!(g3.contains(&root), "{g3}");
+    assert!(p3.end_with_grammar);
+    assert!(
+        r.code.contains("running := seen AND NOT stop;"),
+        "{}",
+        r.code
+    );
+    assert!(
+        !r.diagnostics.iter().any(|d| d.code == "ST0119"),
+        "{:?}",
+        r.diagnostics
+    );
+    // A continuation that does not finish leaves the body as it was.
+    let mut m = Scripted {
+        finishes: vec![
+            FinishReason::GrammarComplete,
+            FinishReason::GrammarComplete,
+            FinishReason::MaxTokens,
+        ],
+        ..Scripted::new(&[locals, body, "running := seen AND"])
+    };
+    let r = generate(
+        &mut m,
+        &GenSpec {
+            symbols: true,
+            rounds: 0,
+            ..spec()
+        },
+    )
+    .unwrap();
+    assert!(
+        r.code.contains("seen := start;") && !r.code.contains("running :="),
+        "{}",
+        r.code
+    );
+    assert!(r.diagnostics.iter().any(|d| d.code == "ST0119"));
+}
+
 #[test]
 fn passages_from_the_documents_reach_the_prompt_and_the_citations() {
     let mut m = Scripted::new(&[RIGHT]);

@@ -1,7 +1,7 @@
 //! The mistakes a PLC programmer's compiler warns about that are questions
 //! about a whole POU rather than one statement: names declared twice,
-//! variables never used or never assigned (queries over [`Uses`]), and a
-//! function that never assigns its result.
+//! variables never used or never assigned, outputs never written (queries
+//! over [`Uses`]), and a function that never assigns its result.
 
 use std::collections::HashSet;
 
@@ -53,6 +53,31 @@ pub(super) fn result_never_assigned(p: &Pou, diags: &mut Vec<Diagnostic>) {
             )
             .with_help(format!("assign it with `{} := value;`", p.name.name)),
         );
+    }
+}
+
+/// Outputs of a block with a body (not empty) that nothing in it writes: the
+/// caller would always read the initial value. Written means assigned, set
+/// or reset, connected with `=>`, or passed to a call that may write it.
+pub(super) fn outputs_never_assigned(p: &Pou, own_vars: &[Symbol], diags: &mut Vec<Diagnostic>) {
+    if p.body.as_ref().is_none_or(|b| b.is_empty()) {
+        return;
+    }
+    let uses = Uses::of(p);
+    for v in own_vars {
+        if v.kind == VarKind::Output && !uses.may_be_written(&v.name) {
+            diags.push(
+                Diagnostic::warning(
+                    Code::OutputNeverAssigned,
+                    v.span,
+                    format!(
+                        "output `{}` is never assigned, so the caller always reads its initial value",
+                        v.name
+                    ),
+                )
+                .with_help(format!("assign it in the body: `{} := …;`", v.name)),
+            );
+        }
     }
 }
 

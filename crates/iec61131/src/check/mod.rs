@@ -128,6 +128,7 @@ fn check_pou(
         lints::result_never_assigned(p, scope.diags);
     }
     lints::unused_variables(p, &own_vars, scope.diags);
+    lints::outputs_never_assigned(p, &own_vars, scope.diags);
 }
 
 struct Scope<'e, 'd> {

@@ -209,6 +209,25 @@ fn variables_read_but_never_assigned_are_warned() {
 }
 
 #[test]
+fn outputs_nothing_writes_are_warned() {
+    // Assigned in a branch, set, connected with `=>`, passed to a call (it
+    // might be a VAR_IN_OUT): all written; only `never` is not. An empty body
+    // warns of nothing.
+    let d = diags(&fb(
+        "VAR_INPUT\n  x : BOOL;\nEND_VAR\nVAR_OUTPUT\n  a : INT;\n  s : BOOL;\n  et : TIME;\n  p : INT;\n  never : BOOL;\nEND_VAR\nVAR\n  t : TON;\nEND_VAR",
+        "IF x THEN a := MAX(p, 1); END_IF;\ns S= x;\nt(IN := x, PT := T#1s, ET => et);",
+    ));
+    let never: Vec<_> = d
+        .iter()
+        .filter(|x| x.0 == Code::OutputNeverAssigned)
+        .collect();
+    assert_eq!(never.len(), 1, "{d:#?}");
+    assert!(never[0].1 == Severity::Warning && never[0].2.contains("`never`"));
+    let empty = diags(&fb("VAR_OUTPUT\n  q : BOOL;\nEND_VAR", ""));
+    assert!(!empty.iter().any(|x| x.0 == Code::OutputNeverAssigned));
+}
+
+#[test]
 fn a_block_calls_its_own_methods_by_their_bare_names() {
     let src = "FUNCTION_BLOCK FB\nVAR_OUTPUT n : INT; END_VAR\nBump();\nn := Twice(3);\nMETHOD Bump\nn := n + 1;\nEND_METHOD\nMETHOD Twice : INT\nVAR_INPUT x : INT; END_VAR\nBump();\nTwice := 2 * x;\nEND_METHOD\nEND_FUNCTION_BLOCK\n";
     let p = crate::check_text(src);

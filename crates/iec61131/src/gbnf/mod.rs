@@ -12,7 +12,7 @@
 
 mod symbols;
 
-pub use symbols::{body_grammar, drop_repeated_locals, locals_grammar};
+pub use symbols::{body_grammar, drop_repeated_locals, locals_grammar, outputs_grammar};
 
 const RULES: &str = r##"
 root ::= ws item+

@@ -10,8 +10,9 @@
 //! expressions are typed by category (BOOL conditions, numbers, bit strings,
 //! durations, strings, each enumeration) by the same rules the checker
 //! judges; FB calls name only that block's parameters with values of their
-//! types; standard functions take their own signatures. What the grammar
-//! cannot express (that every output is assigned) the checker still reports.
+//! types; standard functions take their own signatures. What a grammar
+//! cannot count (that every output is written somewhere) is a third phase:
+//! a body that ended without it continues under [`outputs_grammar`].
 //!
 //! Layout: word tokens do not eat whitespace; `sp` (at least one whitespace
 //! character) stands between two words and `ws` (any) elsewhere, so a name
@@ -128,21 +129,41 @@ pub fn drop_repeated_locals(section: &str) -> String {
 /// locals already written): one statement or more, then `end` (such as
 /// `END_FUNCTION_BLOCK`), where the grammar ends.
 pub fn body_grammar(model: &Model, pou: &str, end: &str) -> String {
-    let mut b = Builder {
-        model,
-        enums: BTreeMap::new(),
-        places: Vec::new(),
-        calls: Vec::new(),
-        functions: Vec::new(),
-        loop_vars: Vec::new(),
-    };
-    b.collect(pou);
-    let mut rules = vec![format!("root ::= ws stmts ws {}", keyword(end))];
-    b.places_rules(&mut rules);
-    b.expr_rules(&mut rules);
-    b.stmt_rules(&mut rules);
-    rules.extend(common_rules());
-    join(rules)
+    Builder::of(model, pou).grammar(format!("root ::= ws stmts ws {}", keyword(end)))
+}
+
+/// The grammar that goes on with a body of `pou` which reached its end while
+/// `outputs` (declared names) were never written, as if the end had been
+/// refused: an assignment to each of them, in the order given, with a value
+/// of its type, then any further statements, then `end`. An output no
+/// expression can fill at once (an array, a struct) gets no assignment;
+/// `None` when that leaves none.
+pub fn outputs_grammar(model: &Model, pou: &str, end: &str, outputs: &[&str]) -> Option<String> {
+    let b = Builder::of(model, pou);
+    let assigns: Vec<String> = outputs
+        .iter()
+        .filter_map(|o| {
+            let p = b.places.iter().find(|p| {
+                p.writable
+                    && p.simple
+                        .as_deref()
+                        .is_some_and(|s| s.eq_ignore_ascii_case(o))
+            })?;
+            Some(format!(
+                "{} ws \":=\" ws {}-expr ws \";\"",
+                p.seq,
+                p.cat.rule()
+            ))
+        })
+        .collect();
+    if assigns.is_empty() {
+        return None;
+    }
+    Some(b.grammar(format!(
+        "root ::= ws {} (ws stmt)* ws {}",
+        assigns.join(" ws "),
+        keyword(end)
+    )))
 }
 
 const INTS: &[&str] = &["INT", "DINT", "SINT", "LINT", "UINT", "UDINT", "USINT"];
@@ -208,7 +229,32 @@ struct Builder<'m> {
     loop_vars: Vec<String>,
 }
 
-impl Builder<'_> {
+impl<'m> Builder<'m> {
+    /// The places, calls and functions the body of `pou` may name.
+    fn of(model: &'m Model, pou: &str) -> Self {
+        let mut b = Builder {
+            model,
+            enums: BTreeMap::new(),
+            places: Vec::new(),
+            calls: Vec::new(),
+            functions: Vec::new(),
+            loop_vars: Vec::new(),
+        };
+        b.collect(pou);
+        b
+    }
+
+    /// The whole grammar: `root` and the rules of statements and expressions
+    /// over what was collected.
+    fn grammar(&self, root: String) -> String {
+        let mut rules = vec![root];
+        self.places_rules(&mut rules);
+        self.expr_rules(&mut rules);
+        self.stmt_rules(&mut rules);
+        rules.extend(common_rules());
+        join(rules)
+    }
+
     fn cat(&mut self, ty: &Ty) -> Option<Cat> {
         Some(match ty {
             Ty::Bool => Cat::Bool,

@@ -660,3 +660,29 @@ fn the_grammars_refuse_what_the_checker_refuses() {
         );
     }
 }
+
+#[test]
+fn a_body_that_left_outputs_unwritten_goes_on_to_write_them() {
+    let first = "count := 1;\n";
+    let before = crate::Analysis::new(&format!("{HEADER}{first}END_FUNCTION_BLOCK\n"));
+    let missing = before.unassigned_outputs();
+    assert_eq!(
+        missing,
+        ["alarm", "level", "status", "mode", "message", "elapsed"]
+    );
+    let text = outputs_grammar(before.model(), "FB_Tank", "END_FUNCTION_BLOCK", &missing)
+        .expect("every missing output is a scalar");
+    let g = parse_grammar(&text);
+    let rng = &mut TestRng(0x6a09_e667_f3bc_c908);
+    for round in 0..300 {
+        let rest = g.sample(rng, 9 + round % 4);
+        let code = format!("{HEADER}{first}{rest}\n");
+        let errors = errors_of(&code);
+        assert!(errors.is_empty(), "{errors:?} in\n{rest}");
+        let after = crate::Analysis::new(&code);
+        assert!(after.unassigned_outputs().is_empty(), "{rest}");
+    }
+    // Nothing to assign that an expression could fill: no grammar.
+    let (model, _) = model_of(&format!("{HEADER}END_FUNCTION_BLOCK\n"));
+    assert!(outputs_grammar(&model, "FB_Tank", "END_FUNCTION_BLOCK", &["history"]).is_none());
+}

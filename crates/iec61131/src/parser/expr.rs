@@ -307,6 +307,17 @@ impl Parser<'_> {
                 }
             }
             TokenKind::TypedPrefix => self.typed_literal(),
+            // The contextual end words close a statement list, so they are no
+            // names: `i := END_GET := x` would format into a statement that
+            // starts with END_GET and no longer parses.
+            TokenKind::Ident
+                if ["END_ACTION", "END_GET", "END_SET"]
+                    .iter()
+                    .any(|w| text.eq_ignore_ascii_case(w)) =>
+            {
+                self.expected("an expression");
+                self.error_expr(t.span)
+            }
             TokenKind::Ident => {
                 self.bump();
                 Expr {

@@ -390,9 +390,14 @@ fn print_report(r: &plc::Report) {
                 format!("T={} seed {}", c.temperature, c.seed)
             };
             eprintln!(
-                "  #{} ({t}): {:?} · {} · {} error(s), {} warning(s) · tests {}/{}",
+                "  #{} ({t}): {:?}{} · {} · {} error(s), {} warning(s) · tests {}/{}",
                 c.index,
                 c.ended,
+                if c.closed {
+                    ", kept to its last sound statement"
+                } else {
+                    ""
+                },
                 if c.clean() { "clean" } else { "not clean" },
                 c.verified.errors,
                 c.verified.warnings,
@@ -415,7 +420,12 @@ fn print_report(r: &plc::Report) {
             }
             _ => continue,
         };
-        eprintln!("  round {}: {why}", i + 1);
+        let kept = if round.closed {
+            "; kept to its last sound statement before that, and closed"
+        } else {
+            ""
+        };
+        eprintln!("  round {}: {why}{kept}", i + 1);
     }
     for d in &r.diagnostics {
         eprintln!(
@@ -585,13 +595,14 @@ fn eval(
             tasks.len()
         );
         println!(
-            "{:<26} {:>7} {:>8} {:>7} {:>8} {:>8} {:>9} {:>8} {:>7} {:>7} {:>9}",
+            "{:<26} {:>7} {:>8} {:>7} {:>8} {:>8} {:>7} {:>9} {:>8} {:>7} {:>7} {:>9}",
             "config",
             "parses",
             "checks",
             "passes",
             "cut off",
             "looping",
+            "closed",
             "fin.clean",
             "cand.ok",
             "pass@1",
@@ -601,13 +612,14 @@ fn eval(
         for s in &summaries {
             let pct = |x: f64| format!("{:.0}%", x * 100.0);
             println!(
-                "{:<26} {:>7} {:>8} {:>7} {:>8} {:>8} {:>9} {:>8} {:>7} {:>7} {:>9.1}",
+                "{:<26} {:>7} {:>8} {:>7} {:>8} {:>8} {:>7} {:>9} {:>8} {:>7} {:>7} {:>9.1}",
                 s.config,
                 pct(s.parsed),
                 pct(s.checked),
                 pct(s.passed),
                 pct(s.cut_off),
                 pct(s.looping),
+                pct(s.closed),
                 pct(s.finished_clean),
                 pct(s.clean_candidate),
                 pct(s.pass_at_1),

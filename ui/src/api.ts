@@ -197,6 +197,8 @@ export interface Verified {
 /// One generation round: what it achieved and how the model's attempt ended.
 export interface Round extends Verified {
   ended: "finished" | "end_keyword" | "end_keyword_in_comment" | "token_limit" | "context_full" | "looping" | "cancelled";
+  /// Looped or ran out, then kept to its last sound statement and closed (absent: no).
+  closed?: boolean;
 }
 
 /// One candidate of the first attempt (crates/copilot `CandidateRecord`).
@@ -205,6 +207,7 @@ export interface Candidate extends Verified {
   temperature: number;
   seed: number;
   ended: Round["ended"];
+  closed?: boolean;
   code: string;
 }
 

@@ -278,6 +278,9 @@ pub struct TaskResult {
     pub cut_off: u32,
     /// Of the attempts, those ended early as looping.
     pub looping: u32,
+    /// Of the attempts cut off or looping, those kept to their last sound
+    /// statement and closed (judged as that code).
+    pub closed: u32,
     /// Of the attempts, those the model finished, and of those the ones that
     /// parse and check without errors.
     pub finished: u32,
@@ -308,6 +311,8 @@ pub struct Summary {
     /// Of all attempts, the share cut off, and the share ended as looping.
     pub cut_off: f64,
     pub looping: f64,
+    /// Of all attempts, the share cut off or looping that was closed.
+    pub closed: f64,
     /// Of the attempts the model finished, the share that checks clean.
     pub finished_clean: f64,
     /// Tasks with at least one candidate that checks clean.
@@ -354,6 +359,7 @@ pub fn run_task(
         attempts: 0,
         cut_off: 0,
         looping: 0,
+        closed: 0,
         finished: 0,
         finished_clean: 0,
         candidates: 0,
@@ -374,23 +380,24 @@ pub fn run_task(
             out.tests_passed = v.tests_passed;
             out.rounds = v.rounds;
             // Each attempt once: the first round by its candidates, then the repairs.
-            let attempts: Vec<(Ended, bool)> = r
+            let attempts: Vec<(Ended, bool, bool)> = r
                 .candidates
                 .iter()
-                .map(|c| (c.ended, c.clean()))
+                .map(|c| (c.ended, c.clean(), c.closed))
                 .chain(
                     r.history
                         .iter()
                         .skip(1)
-                        .map(|h| (h.ended, h.verified.clean())),
+                        .map(|h| (h.ended, h.verified.clean(), h.closed)),
                 )
                 .collect();
-            let count = |f: &dyn Fn(&(Ended, bool)) -> bool| {
+            let count = |f: &dyn Fn(&(Ended, bool, bool)) -> bool| {
                 attempts.iter().filter(|a| f(a)).count() as u32
             };
             out.attempts = attempts.len() as u32;
             out.cut_off = count(&|a| matches!(a.0, Ended::TokenLimit | Ended::ContextFull));
             out.looping = count(&|a| a.0 == Ended::Looping);
+            out.closed = count(&|a| a.2);
             out.finished = count(&|a| a.0.finished());
             out.finished_clean = count(&|a| a.0.finished() && a.1);
             out.candidates = r.candidates.len() as u32;
@@ -435,6 +442,7 @@ pub fn summarize(results: &[TaskResult], c: Config) -> Summary {
         passed: share(&|r| r.passed),
         cut_off: ratio(&|r| r.cut_off, &|r| r.attempts),
         looping: ratio(&|r| r.looping, &|r| r.attempts),
+        closed: ratio(&|r| r.closed, &|r| r.attempts),
         finished_clean: ratio(&|r| r.finished_clean, &|r| r.finished),
         clean_candidate: share(&|r| r.candidates_clean > 0),
         pass_at_1: share(&|r| r.pass_at_1),
@@ -574,6 +582,7 @@ mod tests {
             // A task that failed ran out of tokens in one of its two rounds.
             cut_off: u32::from(!passed),
             looping: 0,
+            closed: 0,
             finished: 2 - u32::from(!passed),
             finished_clean: 2 - u32::from(!passed),
             candidates: 1,

@@ -4,6 +4,7 @@
 use millwright_engine::{ChatMessage, FinishReason, GenerateRequest, Input, LoopGuard};
 use millwright_iec61131::{format, gbnf, render, Analysis};
 
+use super::close;
 use super::interface::Interface;
 use super::prompts::{
     continuation_grammar, documents_text, examples_text, fill, request, strip_fences, BASE_PROMPT,
@@ -83,11 +84,15 @@ pub fn generate(model: &mut dyn Completer, spec: &GenSpec) -> Result<Report, Str
         let reqs = candidate_requests(&req, if round == 0 { spec.candidates } else { 1 });
         let outs = match &symbols {
             Some(g) => g.attempt(model, &reqs)?,
-            None => model.complete_batch(&reqs, &mut |_, _| {})?,
+            None => model
+                .complete_batch(&reqs, &mut |_, _| {})?
+                .into_iter()
+                .map(|out| Attempt { out, closed: false })
+                .collect(),
         };
-        let mut chosen: Option<(Candidate, Ended)> = None;
+        let mut chosen: Option<(Candidate, Ended, bool)> = None;
         let mut cancelled = false;
-        for (k, out) in outs.into_iter().enumerate() {
+        for (k, Attempt { out, closed }) in outs.into_iter().enumerate() {
             speed.push(out.tokens_per_s);
             let (code, ended) = assemble(&out, &header);
             cancelled |= ended == Ended::Cancelled;
@@ -99,19 +104,21 @@ pub fn generate(model: &mut dyn Completer, spec: &GenSpec) -> Result<Report, Str
                     temperature: reqs[k].sampling.temperature,
                     seed: reqs[k].sampling.seed,
                     ended,
+                    closed,
                     verified: cand.verified.clone(),
                     code: code.clone(),
                 });
             }
             // On a tie the earlier one stays: the greedy candidate first.
-            if chosen.as_ref().is_none_or(|(c, _)| cand.rank() > c.rank()) {
-                chosen = Some((cand, ended));
+            if chosen.as_ref().is_none_or(|(c, ..)| cand.rank() > c.rank()) {
+                chosen = Some((cand, ended, closed));
             }
         }
-        let (cand, ended) = chosen.ok_or("the model returned no candidate")?;
+        let (cand, ended, closed) = chosen.ok_or("the model returned no candidate")?;
         history.push(Round {
             verified: cand.verified.clone(),
             ended,
+            closed,
         });
         let done = cand.done();
         if best.as_ref().is_none_or(|b| cand.rank() > b.rank()) {
@@ -274,6 +281,13 @@ fn assemble(out: &Completion, header: &str) -> (String, Ended) {
     (code, ended)
 }
 
+/// What one attempt wrote, and whether the pipeline closed it: the model
+/// looped or ran out, and the body was kept to its last sound statement.
+struct Attempt {
+    out: Completion,
+    closed: bool,
+}
+
 /// The most tokens the new locals of a block may take (phase one).
 const LOCALS_TOKENS: u32 = 200;
 
@@ -293,9 +307,10 @@ fn strip_end(text: &str) -> Option<&str> {
 /// declarations: the new locals under a grammar of names not yet declared
 /// and types that exist, then — prefilled with them — the body under the
 /// grammar of the declarations as they now are, and, for a body that ended
-/// leaving an output unwritten, the rest of it assigning those outputs.
-/// Locals cut off at their token limit are dropped (the body is written
-/// without them).
+/// leaving an output unwritten, the rest of it assigning those outputs. A
+/// body that looped or ran out is kept to its last sound statement and
+/// closed ([`close`]) before that. Locals cut off at their token limit are
+/// dropped (the body is written without them).
 struct SymbolGrammars {
     header: String,
     name: String,
@@ -318,7 +333,7 @@ impl SymbolGrammars {
         &self,
         model: &mut dyn Completer,
         reqs: &[GenerateRequest],
-    ) -> Result<Vec<Completion>, String> {
+    ) -> Result<Vec<Attempt>, String> {
         let phase1: Vec<GenerateRequest> = reqs
             .iter()
             .map(|r| {
@@ -331,7 +346,10 @@ impl SymbolGrammars {
             .collect();
         let locals = model.complete_batch(&phase1, &mut |_, _| {})?;
         if locals.iter().any(|l| l.finish == FinishReason::Cancelled) {
-            return Ok(locals);
+            return Ok(locals
+                .into_iter()
+                .map(|out| Attempt { out, closed: false })
+                .collect());
         }
         let sections: Vec<String> = locals
             .iter()
@@ -362,13 +380,25 @@ impl SymbolGrammars {
             phase2.push(p);
         }
         let bodies = model.complete_batch(&phase2, &mut |_, _| {})?;
-        let mut done: Vec<Completion> = bodies
+        let mut done: Vec<Attempt> = bodies
             .into_iter()
             .zip(sections.iter().zip(&locals))
-            .map(|(body, (section, l))| Completion {
-                text: format!("{section}{}", body.text),
-                finish: body.finish,
-                tokens_per_s: body.tokens_per_s.max(l.tokens_per_s),
+            .map(|(body, (section, l))| {
+                // Looped or ran out: what was sound before that, closed.
+                let kept = matches!(body.finish, FinishReason::Looping | FinishReason::MaxTokens)
+                    .then(|| close::close_body(&format!("{}{section}", self.header), &body.text))
+                    .flatten();
+                Attempt {
+                    out: Completion {
+                        text: match kept {
+                            Some(k) => format!("{section}{k}{END}\n"),
+                            None => format!("{section}{}", body.text),
+                        },
+                        finish: body.finish,
+                        tokens_per_s: body.tokens_per_s.max(l.tokens_per_s),
+                    },
+                    closed: kept.is_some(),
+                }
             })
             .collect();
         self.write_missing_outputs(model, reqs, &mut done)?;
@@ -383,12 +413,12 @@ impl SymbolGrammars {
         &self,
         model: &mut dyn Completer,
         reqs: &[GenerateRequest],
-        done: &mut [Completion],
+        done: &mut [Attempt],
     ) -> Result<(), String> {
         let mut which = Vec::new();
         let mut phase3 = Vec::new();
-        for (k, c) in done.iter().enumerate() {
-            if c.finish != FinishReason::GrammarComplete {
+        for (k, Attempt { out: c, closed }) in done.iter().enumerate() {
+            if c.finish != FinishReason::GrammarComplete && !closed {
                 continue;
             }
             let Some(open) = strip_end(&c.text) else {
@@ -417,8 +447,9 @@ impl SymbolGrammars {
         let rest = model.complete_batch(&phase3, &mut |_, _| {})?;
         for (k, r) in which.into_iter().zip(rest) {
             if r.finish == FinishReason::GrammarComplete {
-                let open = strip_end(&done[k].text).unwrap_or_default().to_string();
-                done[k].text = format!("{open}{}", r.text);
+                let c = &mut done[k].out;
+                let open = strip_end(&c.text).unwrap_or_default().to_string();
+                c.text = format!("{open}{}", r.text);
             }
         }
         Ok(())

@@ -10,10 +10,12 @@
 //!   [`spec_interface`] reads the first two out of the spec's text.
 //! - [`prompts`]: templates, requests, the continuation grammar.
 //! - [`verify`]: check, simulate and rank a candidate.
-//! - [`generate`]: attempts, candidates, repair rounds.
+//! - [`generate`]: attempts, candidates, repair rounds; [`close`] keeps a
+//!   body that looped or ran out to its last sound statement.
 //! - [`report`]: what comes back.
 //! - [`vectors`]: tests the model proposes when the user gave none.
 
+mod close;
 mod generate;
 mod interface;
 mod port;

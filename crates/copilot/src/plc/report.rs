@@ -30,6 +30,9 @@ pub struct Round {
     #[serde(flatten)]
     pub verified: Verified,
     pub ended: Ended,
+    /// The attempt looped or ran out and was kept to its last sound statement.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub closed: bool,
 }
 
 /// What the model's output was constrained to.
@@ -51,6 +54,10 @@ pub struct CandidateRecord {
     pub temperature: f32,
     pub seed: u32,
     pub ended: Ended,
+    /// Looped or ran out, then kept to its last sound statement and closed
+    /// by the pipeline (the code is that, `ended` what the model did).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub closed: bool,
     #[serde(flatten)]
     pub verified: Verified,
     pub code: String,

@@ -460,6 +460,55 @@ fn a_looping_attempt_is_reported_as_looping() {
     assert_eq!(r.candidates[0].ended, Ended::Looping);
 }
 
+/// Under the symbol grammars a body that loops is kept to the first copy of
+/// what it repeated and closed; with its outputs written it needs no third
+/// request. It stays reported as looping, and as closed.
+#[test]
+fn a_looping_body_is_kept_to_its_last_sound_statement() {
+    let locals = "VAR\n    seen : BOOL;\nEND_VAR";
+    let body = "running := start;\nIF stop THEN\n    running := FALSE;\nEND_IF\n\
+                IF stop THEN\n    running := FALSE;\nEND_IF\n\
+                IF stop THEN\n    running := FALSE;\nEND_IF\nIF st";
+    let mut m = Scripted {
+        finishes: vec![FinishReason::GrammarComplete, FinishReason::Looping],
+        ..Scripted::new(&[locals, body])
+    };
+    let r = generate(
+        &mut m,
+        &GenSpec {
+            symbols: true,
+            rounds: 0,
+            ..spec()
+        },
+    )
+    .unwrap();
+    assert_eq!(m.seen.len(), 2, "no third request: every output is written");
+    let c = &r.candidates[0];
+    assert_eq!(c.ended, Ended::Looping);
+    assert!(c.closed && c.clean(), "{c:#?}");
+    assert_eq!(c.code.matches("IF stop THEN").count(), 1, "{}", c.code);
+    assert!(r.history[0].closed);
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(json["candidates"][0]["closed"], true);
+    // Nothing sound to keep: the attempt stays as the model left it.
+    let mut m = Scripted {
+        finishes: vec![FinishReason::GrammarComplete, FinishReason::MaxTokens],
+        ..Scripted::new(&[locals, "IF stop THEN\n    running := FALSE;\n"])
+    };
+    let r = generate(
+        &mut m,
+        &GenSpec {
+            symbols: true,
+            rounds: 0,
+            ..spec()
+        },
+    )
+    .unwrap();
+    let c = &r.candidates[0];
+    assert_eq!(c.ended, Ended::TokenLimit);
+    assert!(!c.closed && !c.clean());
+}
+
 /// The spec's own header wins over everything and is used as written; a
 /// list of variables in the spec outranks what the vectors' values suggest
 /// (`status` is a WORD, not the INT its test value would give).

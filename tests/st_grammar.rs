@@ -252,6 +252,18 @@ fn the_symbol_grammar_accepts_library_bodies_and_refuses_checker_errors() {
             "{bad:?}: refused at {at}, expected near {pos}"
         );
     }
+    // Bounded where a small model loops: a run of blank lines, a sum that
+    // adds the same term again and again.
+    let blank = format!("q := start;{}n := 1;\nEND_FUNCTION_BLOCK", "\n".repeat(41));
+    assert!(!e.grammar_check(&grammar, &blank).unwrap().accepted);
+    let long_sum = format!("n := raw{};\nEND_FUNCTION_BLOCK", " + 1".repeat(8));
+    assert!(!e.grammar_check(&grammar, &long_sum).unwrap().accepted);
+    let sum = format!(
+        "n := raw{};\n\n    q := start;\nEND_FUNCTION_BLOCK",
+        " + 1".repeat(7)
+    );
+    let r = e.grammar_check(&grammar, &sum).unwrap();
+    assert!(r.accepted && r.complete, "{r:?}");
     // A body that ended leaving outputs unwritten goes on: each of them first.
     let outputs = gbnf::outputs_grammar(a.model(), "FB_T", "END_FUNCTION_BLOCK", &["q", "n"])
         .expect("two scalar outputs");

@@ -459,6 +459,13 @@ fn the_real_app_indexes_answers_checks_code_and_speaks_chinese() {
         code.as_str().unwrap().contains("FUNCTION_BLOCK"),
         "the generated block is in the editor: {code}"
     );
+    // By default four candidates under the block's own symbols, and the page says so.
+    let candidates = s.text("#gen-candidates-summary").unwrap();
+    assert!(candidates.contains("of 4 candidates"), "{candidates}");
+    assert!(
+        s.exists("#gen-constrained"),
+        "the code was constrained to the declared symbols"
+    );
     // The problem list follows the generated code (the checker runs 300 ms
     // after a change) and agrees with the summary's error count.
     wait_in(

@@ -157,7 +157,7 @@ fn cold(engine: &mut Engine, req: &GenerateRequest) -> Result<GenerationStats> {
 }
 
 /// A prompt ending in a block's declarations, and the grammar of its body
-/// built from them (as `plc gen --symbols` decodes).
+/// built from them (as `plc gen` decodes).
 fn symbol_bench_prompt() -> Result<(String, String)> {
     let end = "END_FUNCTION_BLOCK";
     let header_end = SYMBOL_BLOCK

@@ -35,18 +35,19 @@ pub enum PlcCmd {
         /// Library examples to show the model (0 = none).
         #[arg(long, default_value_t = 1)]
         examples: usize,
-        /// Sample freely instead of under the Structured Text grammar.
+        /// Sample freely instead of under a grammar.
         #[arg(long)]
         no_grammar: bool,
-        /// Decode under grammars built from the block's own declarations: its
+        /// Decode under the whole Structured Text grammar instead of the
+        /// grammars built from the block's own declarations (the default: its
         /// new locals first, then a body that can only name declared
-        /// variables, write writable ones and pass values of the right types.
+        /// variables, write writable ones and pass values of the right types).
         #[arg(long, conflicts_with = "no_grammar")]
-        symbols: bool,
+        st_grammar: bool,
         /// Candidates of the first attempt, decoded side by side (one
         /// greedy, the others sampled); each is checked and simulated and the
         /// best goes on to repair. 1 to 16.
-        #[arg(long, default_value_t = 1)]
+        #[arg(long, default_value_t = plc::DEFAULT_CANDIDATES)]
         candidates: u32,
         #[arg(long, default_value_t = 768)]
         max_tokens: u32,
@@ -249,7 +250,7 @@ pub fn run(cmd: PlcCmd) -> Result<ExitCode> {
             name,
             examples,
             no_grammar,
-            symbols,
+            st_grammar,
             candidates,
             max_tokens,
             repetition,
@@ -300,7 +301,7 @@ pub fn run(cmd: PlcCmd) -> Result<ExitCode> {
                 name,
                 rounds,
                 grammar: !no_grammar,
-                symbols,
+                symbols: !st_grammar,
                 candidates,
                 examples,
                 max_tokens,

@@ -100,8 +100,9 @@ export function PlcView() {
   const [spec, setSpec] = useState("");
   const [ioList, setIoList] = useState<string | null>(null);
   const [rounds, setRounds] = useState(2);
-  const [symbols, setSymbols] = useState(false);
-  const [candidates, setCandidates] = useState(1);
+  // As `plc gen` defaults (copilot DEFAULT_CANDIDATES): measured best on the default model.
+  const [symbols, setSymbols] = useState(true);
+  const [candidates, setCandidates] = useState(4);
   const [useDocs, setUseDocs] = useState(true);
   const [useVectors, setUseVectors] = useState(false);
   const [generating, setGenerating] = useState(false);

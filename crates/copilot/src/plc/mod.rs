@@ -33,7 +33,8 @@ pub use prompts::continuation_grammar;
 pub(crate) use prompts::request;
 pub use report::{CandidateRecord, Citation, Decoding, Ended, Report, Round, Verified};
 pub use spec::{
-    document_passages, DocPassage, GenSpec, Repetition, MAX_CANDIDATES, MAX_ROUNDS, MAX_SPEC_CHARS,
+    document_passages, DocPassage, GenSpec, Repetition, DEFAULT_CANDIDATES, MAX_CANDIDATES,
+    MAX_ROUNDS, MAX_SPEC_CHARS,
 };
 pub use spec_interface::{Section, Var};
 pub use vectors::vectors_grammar;

@@ -486,13 +486,13 @@ impl<'m> Builder<'m> {
             )
         };
         rules.push(format!(
-            "bool-expr ::= bool-and (sp ({} | {} | {}) sp bool-and)*",
+            "bool-expr ::= bool-and (sp ({} | {} | {}) sp bool-and){{0,{BOOL_CHAIN}}}",
             k("OR"),
             k("XOR"),
             k("OR_ELSE")
         ));
         rules.push(format!(
-            "bool-and ::= bool-un (sp ({} | {}) sp bool-un | ws \"&\" ws bool-un)*",
+            "bool-and ::= bool-un (sp ({} | {}) sp bool-un | ws \"&\" ws bool-un){{0,{BOOL_CHAIN}}}",
             k("AND"),
             k("AND_THEN")
         ));
@@ -525,9 +525,11 @@ impl<'m> Builder<'m> {
         rules.push(format!("bool-atom ::= bool-prim | {}", compare.join(" | ")));
         rules.push("cmp-op ::= \"=\" | \"<>\" | \"<=\" | \">=\" | \"<\" | \">\"".into());
         rules.push("eq-op ::= \"=\" | \"<>\"".into());
-        rules.push("int-expr ::= int-term (ws (\"+\" | \"-\") ws int-term)*".into());
         rules.push(format!(
-            "int-term ::= int-un (ws (\"*\" | \"/\") ws int-un | sp {} sp int-un)*",
+            "int-expr ::= int-term (ws (\"+\" | \"-\") ws int-term){{0,{CHAIN}}}"
+        ));
+        rules.push(format!(
+            "int-term ::= int-un (ws (\"*\" | \"/\") ws int-un | sp {} sp int-un){{0,{CHAIN}}}",
             k("MOD")
         ));
         rules.push("int-un ::= \"-\" ws int-atom | int-atom".into());
@@ -638,8 +640,12 @@ impl<'m> Builder<'m> {
             convert(&Cat::Int),
             calls(&Cat::Int)
         ));
-        rules.push("real-expr ::= real-term (ws (\"+\" | \"-\") ws real-term)*".into());
-        rules.push("real-term ::= real-un (ws (\"*\" | \"/\") ws real-un)*".into());
+        rules.push(format!(
+            "real-expr ::= real-term (ws (\"+\" | \"-\") ws real-term){{0,{CHAIN}}}"
+        ));
+        rules.push(format!(
+            "real-term ::= real-un (ws (\"*\" | \"/\") ws real-un){{0,{CHAIN}}}"
+        ));
         rules.push("real-un ::= \"-\" ws real-atom | real-atom".into());
         rules.push(format!(
             "real-atom ::= {}{}real-lit | int-lit | \"(\" ws real-expr ws \")\" | {} | {}{}{}{}{}",
@@ -666,8 +672,12 @@ impl<'m> Builder<'m> {
             match &cat {
                 Cat::Time => {
                     // `T#1s-x` lexes as one literal: a sign after a duration needs a space.
-                    rules.push("time-expr ::= time-term (sp (\"+\" | \"-\") sp time-term)*".into());
-                    rules.push("time-term ::= time-atom (ws (\"*\" | \"/\") ws int-un)*".into());
+                    rules.push(format!(
+                        "time-expr ::= time-term (sp (\"+\" | \"-\") sp time-term){{0,{CHAIN}}}"
+                    ));
+                    rules.push(format!(
+                        "time-term ::= time-atom (ws (\"*\" | \"/\") ws int-un){{0,{CHAIN}}}"
+                    ));
                     rules.push(format!(
                         "time-atom ::= {}time-lit | \"(\" ws time-expr ws \")\"{}{}",
                         read(&cat),
@@ -677,8 +687,7 @@ impl<'m> Builder<'m> {
                 }
                 Cat::Ulint => {
                     rules.push(
-                        "ulint-expr ::= ulint-atom (ws (\"+\" | \"-\" | \"*\" | \"/\") ws ulint-atom)*"
-                            .into(),
+                        format!("ulint-expr ::= ulint-atom (ws (\"+\" | \"-\" | \"*\" | \"/\") ws ulint-atom){{0,{CHAIN}}}"),
                     );
                     rules.push(format!(
                         "ulint-atom ::= {}int-lit | \"(\" ws ulint-expr ws \")\"{}",
@@ -688,12 +697,12 @@ impl<'m> Builder<'m> {
                 }
                 Cat::Bits => {
                     rules.push(format!(
-                        "bits-expr ::= bits-and (sp ({} | {}) sp bits-and)*",
+                        "bits-expr ::= bits-and (sp ({} | {}) sp bits-and){{0,{CHAIN}}}",
                         k("OR"),
                         k("XOR")
                     ));
                     rules.push(format!(
-                        "bits-and ::= bits-un (sp {} sp bits-un)*",
+                        "bits-and ::= bits-un (sp {} sp bits-un){{0,{CHAIN}}}",
                         k("AND")
                     ));
                     rules.push(format!("bits-un ::= {} sp bits-un | bits-atom", k("NOT")));
@@ -887,6 +896,16 @@ fn name_seq(name: &str) -> String {
     keyword(name)
 }
 
+/// The most operators of one kind in a row (`a + b + …`) in arithmetic and
+/// bit strings, and in AND / OR chains: enough for real code, and a model
+/// that adds the same term again and again must close the expression.
+const CHAIN: usize = 7;
+const BOOL_CHAIN: usize = 11;
+/// The longest run of whitespace, and the most comments in one gap between
+/// tokens: room for blank lines, indentation and aligned comments.
+const BLANK: usize = 40;
+const COMMENTS: usize = 3;
+
 /// Literals, whitespace and the generation's short comments.
 fn common_rules() -> Vec<String> {
     let mut r = vec![
@@ -911,8 +930,10 @@ fn common_rules() -> Vec<String> {
         "end-semi ::= ws \";\" | sp".to_string(),
         // A comment only after whitespace: `/` or `(` just before one would
         // read as part of it (`a ///c` is a comment from the operator on).
-        "ws ::= ([ \\t\\r\\n] ([ \\t\\r\\n] | comment)*)?".to_string(),
-        "sp ::= [ \\t\\r\\n] ([ \\t\\r\\n] | comment)*".to_string(),
+        // Bounded, so a model cannot write blank lines or comments forever.
+        format!("ws ::= (blank (comment blank?){{0,{COMMENTS}}})?"),
+        format!("sp ::= blank (comment blank?){{0,{COMMENTS}}}"),
+        format!("blank ::= [ \\t\\r\\n]{{1,{BLANK}}}"),
     ];
     // The generation's short comments, but a line comment ends its line
     // (else the code after it on that line would be comment too) and no

@@ -45,6 +45,11 @@ fn shortlist_len(s: &Sampling) -> Option<usize> {
     }
 }
 
+/// The most likely tokens the grammar is tried on when it refused the
+/// sampled one, before the whole vocabulary: a grammar costs per token it
+/// judges, and a symbol grammar refuses the model's choice often.
+const GRAMMAR_SHORTLIST: usize = 1024;
+
 /// Generated tokens DRY looks back over: more than a generated block needs.
 const DRY_WINDOW: i32 = 4096;
 
@@ -130,9 +135,30 @@ impl TokenSampler {
             grammar.apply(&mut single);
             if single.data[0].logit() == f32::NEG_INFINITY {
                 self.resamples += 1;
-                let mut all = candidates(logits);
-                grammar.apply(&mut all);
-                if !all.data.iter().any(|d| d.logit().is_finite()) {
+                let allowed = |a: &LlamaTokenDataArray| {
+                    a.data.iter().filter(|d| d.logit().is_finite()).count()
+                };
+                // The grammar over the most likely tokens first: when they hold
+                // as many allowed tokens as the chain can see, those are the
+                // most likely allowed tokens of the whole vocabulary, and the
+                // chain picks as it would from all (penalties only lower logits).
+                let wide = match self.shortlist {
+                    Some(m) if m.max(GRAMMAR_SHORTLIST) < logits.len() => {
+                        let mut w = most_likely(logits, m.max(GRAMMAR_SHORTLIST));
+                        grammar.apply(&mut w);
+                        (allowed(&w) >= m).then_some(w)
+                    }
+                    _ => None,
+                };
+                let mut all = match wide {
+                    Some(w) => w,
+                    None => {
+                        let mut a = candidates(logits);
+                        grammar.apply(&mut a);
+                        a
+                    }
+                };
+                if allowed(&all) == 0 {
                     return Pick::GrammarExhausted;
                 }
                 self.chain.apply(&mut all);

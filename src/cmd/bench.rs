@@ -388,7 +388,7 @@ pub fn run(cmd: BenchCmd) -> Result<ExitCode> {
         sym.push(s.generate_tokens_per_s());
     }
 
-    // Each figure as soon as it is measured: a long run stopped early keeps them.
+    // The figures so far, before the long parallel part: a run stopped early keeps them.
     eprintln!(
         "measured: prompt {:.1} t/s, generation {:.1} t/s, grammar {:.1} t/s, symbol grammar {:.1} t/s ({sym_resamples} resamples, {:.2}x unconstrained)",
         best(&pp),

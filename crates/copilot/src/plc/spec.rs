@@ -46,7 +46,8 @@ pub const MAX_SPEC_CHARS: usize = 20_000;
 pub const MAX_ROUNDS: u32 = 10;
 /// Candidates of the first round when the user does not say: on the default
 /// model four under the symbol grammars give a clean block for 29 of the 30
-/// eval tasks, one for 1 of 10 (BENCHMARKS.md). Both front ends start here.
+/// eval tasks, a single attempt for 1 of the first 10 (BENCHMARKS.md). Both
+/// front ends start here.
 pub const DEFAULT_CANDIDATES: u32 = 4;
 /// The most candidates of one round: what the engine decodes side by side.
 pub const MAX_CANDIDATES: u32 = millwright_engine::MAX_BATCH as u32;

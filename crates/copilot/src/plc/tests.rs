@@ -25,6 +25,15 @@ fn spec() -> GenSpec {
     }
 }
 
+/// [`spec`] under the symbol grammars, one attempt and no repair.
+fn symbols_spec() -> GenSpec {
+    GenSpec {
+        symbols: true,
+        rounds: 0,
+        ..spec()
+    }
+}
+
 const SYNTAX_ERROR: &str = "running := start OR running AND NOT stop\nEND_FUNCTION_BLOCK\n";
 const WRONG: &str = "running := start OR running;\nEND_FUNCTION_BLOCK\n";
 const RIGHT: &str = "IF stop THEN\n    running := FALSE;\nELSIF start THEN\n    running := TRUE;\nEND_IF\nEND_FUNCTION_BLOCK\n";
@@ -110,15 +119,7 @@ fn the_symbol_grammars_decode_locals_then_the_body() {
     let locals = "VAR\n    seen : BOOL;\n    SEEN : INT;\nEND_VAR";
     let body = "IF stop THEN\n    running := FALSE;\nELSIF start THEN\n    running := TRUE;\nEND_IF\nseen := running;\nEND_FUNCTION_BLOCK";
     let mut m = Scripted::new(&[locals, body]);
-    let r = generate(
-        &mut m,
-        &GenSpec {
-            symbols: true,
-            rounds: 0,
-            ..spec()
-        },
-    )
-    .unwrap();
+    let r = generate(&mut m, &symbols_spec()).unwrap();
     assert_eq!(m.seen.len(), 2);
     let (p1, p2) = (&m.seen[0], &m.seen[1]);
     let g1 = p1.grammar.as_deref().unwrap();
@@ -149,15 +150,7 @@ fn a_body_leaving_an_output_unwritten_goes_on_to_write_it() {
     let body = "seen := start;\nEND_FUNCTION_BLOCK";
     let rest = "running := seen AND NOT stop;\nEND_FUNCTION_BLOCK";
     let mut m = Scripted::new(&[locals, body, rest]);
-    let r = generate(
-        &mut m,
-        &GenSpec {
-            symbols: true,
-            rounds: 0,
-            ..spec()
-        },
-    )
-    .unwrap();
+    let r = generate(&mut m, &symbols_spec()).unwrap();
     assert_eq!(m.seen.len(), 3);
     let p3 = &m.seen[2];
     assert_eq!(
@@ -190,15 +183,7 @@ fn a_body_leaving_an_output_unwritten_goes_on_to_write_it() {
         ],
         ..Scripted::new(&[locals, body, "running := seen AND"])
     };
-    let r = generate(
-        &mut m,
-        &GenSpec {
-            symbols: true,
-            rounds: 0,
-            ..spec()
-        },
-    )
-    .unwrap();
+    let r = generate(&mut m, &symbols_spec()).unwrap();
     assert!(
         r.code.contains("seen := start;") && !r.code.contains("running :="),
         "{}",
@@ -473,15 +458,7 @@ fn a_looping_body_is_kept_to_its_last_sound_statement() {
         finishes: vec![FinishReason::GrammarComplete, FinishReason::Looping],
         ..Scripted::new(&[locals, body])
     };
-    let r = generate(
-        &mut m,
-        &GenSpec {
-            symbols: true,
-            rounds: 0,
-            ..spec()
-        },
-    )
-    .unwrap();
+    let r = generate(&mut m, &symbols_spec()).unwrap();
     assert_eq!(m.seen.len(), 2, "no third request: every output is written");
     let c = &r.candidates[0];
     assert_eq!(c.ended, Ended::Looping);
@@ -495,15 +472,7 @@ fn a_looping_body_is_kept_to_its_last_sound_statement() {
         finishes: vec![FinishReason::GrammarComplete, FinishReason::MaxTokens],
         ..Scripted::new(&[locals, "IF stop THEN\n    running := FALSE;\n"])
     };
-    let r = generate(
-        &mut m,
-        &GenSpec {
-            symbols: true,
-            rounds: 0,
-            ..spec()
-        },
-    )
-    .unwrap();
+    let r = generate(&mut m, &symbols_spec()).unwrap();
     let c = &r.candidates[0];
     assert_eq!(c.ended, Ended::TokenLimit);
     assert!(!c.closed && !c.clean());

@@ -94,9 +94,16 @@ pub struct Settings {
     /// uses: the editor's checks and tests see their declarations, as
     /// `st check --lib` does.
     pub st_libraries: Vec<PathBuf>,
+    /// Read scanned pages and images of added documents by OCR (default: on).
+    pub ocr: Option<bool>,
 }
 
 impl Settings {
+    /// Whether added documents' scanned pages and images are read by OCR.
+    pub fn ocr_enabled(&self) -> bool {
+        self.ocr.unwrap_or(true)
+    }
+
     /// Reads the settings file; a missing file is the defaults, an unreadable or
     /// malformed one is an error that names it (never silently replaced).
     pub fn load(home: &Home) -> Result<Self> {

@@ -61,8 +61,14 @@ impl Shared {
         }
     }
 
+    /// The knowledge base, reading scanned pages by OCR as the settings say.
     pub fn open_kb(&self) -> Result<KnowledgeBase, String> {
-        KnowledgeBase::open(&self.kb_dir(), self.extract_worker(), Options::default())
+        let settings = Settings::load(&self.home).map_err(|e| e.to_string())?;
+        let options = Options {
+            ocr: settings.ocr_enabled(),
+            ..Options::default()
+        };
+        KnowledgeBase::open(&self.kb_dir(), self.extract_worker(), options)
             .map_err(|e| e.to_string())
     }
 

@@ -15,8 +15,8 @@ pub const DEFAULT_COLLECTION: &str = "default";
 
 #[derive(Subcommand)]
 pub enum DocsCmd {
-    /// Index files and folders (PDF, DOCX, Markdown, text, HTML, CSV, XLSX, ST);
-    /// again on the same folder indexes only what changed.
+    /// Index files and folders (PDF, DOCX, Markdown, text, HTML, CSV, XLSX, ST,
+    /// and images by OCR); again on the same folder indexes only what changed.
     Add {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
@@ -31,6 +31,9 @@ pub enum DocsCmd {
         /// Memory the extractor may use, MiB.
         #[arg(long, default_value_t = 2048)]
         file_memory_mib: u64,
+        /// Do not read scanned pages and images by OCR (they are reported as needing it).
+        #[arg(long)]
+        no_ocr: bool,
     },
     /// Documents and their state.
     List {
@@ -57,7 +60,7 @@ pub enum DocsCmd {
         k: usize,
         #[arg(long, short)]
         collection: Option<String>,
-        /// Only these file kinds (pdf, docx, markdown, text, html, csv, xlsx, st).
+        /// Only these file kinds (pdf, docx, markdown, text, html, csv, xlsx, st, image).
         #[arg(long = "kind")]
         kinds: Vec<String>,
         /// Only files at or under this path.
@@ -116,7 +119,7 @@ pub fn filter(
     for k in &kinds {
         if millwright_knowledge::extract::Kind::parse(k).is_none() {
             anyhow::bail!(
-                "--kind {k:?} is not a kind; use pdf, docx, markdown, text, html, csv, xlsx or st"
+                "--kind {k:?} is not a kind; use pdf, docx, markdown, text, html, csv, xlsx, st or image"
             );
         }
     }
@@ -140,8 +143,11 @@ pub fn run(cmd: DocsCmd) -> Result<ExitCode> {
             json,
             file_timeout,
             file_memory_mib,
+            no_ocr,
         } => {
             let mut options = Options::default();
+            let settings = millwright_models::local::Settings::load(&Home::from_env()?)?;
+            options.ocr = settings.ocr_enabled() && !no_ocr;
             options.limits.time_base = std::time::Duration::from_secs(file_timeout);
             options.limits.memory_mib = file_memory_mib;
             let mut kb = open(options)?;
@@ -161,8 +167,12 @@ pub fn run(cmd: DocsCmd) -> Result<ExitCode> {
                     .and_then(|c| std::path::Path::new(c).file_name())
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
+                let ocr = p
+                    .ocr_page
+                    .map(|(i, n)| format!(" (OCR: page {i} of {n})"))
+                    .unwrap_or_default();
                 bar.set_message(format!(
-                    "{} pages · {:.1}/{:.1} MB · {:.1} MB/s · {} failed {name}",
+                    "{} pages · {:.1}/{:.1} MB · {:.1} MB/s · {} failed {name}{ocr}",
                     p.pages,
                     p.bytes_done as f64 / 1e6,
                     p.bytes_total as f64 / 1e6,
@@ -252,6 +262,19 @@ pub fn run(cmd: DocsCmd) -> Result<ExitCode> {
                     s.index_chunks,
                     if s.consistent { "" } else { " — they disagree; run `millwright docs reindex`" }
                 );
+                let r = &s.readers;
+                println!(
+                    "readers: poppler {}, Tesseract {}",
+                    if r.poppler { "found" } else { "missing" },
+                    if r.tesseract {
+                        format!("found ({})", r.ocr_languages.join(", "))
+                    } else {
+                        "missing".into()
+                    }
+                );
+                for m in &r.missing {
+                    println!("  {m}");
+                }
                 for (path, why) in &s.failed {
                     println!("failed: {path}\n  {why}");
                 }

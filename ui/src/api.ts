@@ -10,6 +10,8 @@ export interface Settings {
   language?: string | null;
   /** Structured Text library sources (files or folders) checks and tests see. */
   st_libraries?: string[];
+  /** Read scanned pages and images of added documents by OCR (default on). */
+  ocr?: boolean | null;
 }
 
 export interface ModelSummary {
@@ -48,6 +50,8 @@ export interface Progress {
   chunks: number;
   failed: number;
   current: string | null;
+  /** The current file's page being read by OCR, and how many it has. */
+  ocr_page?: [number, number] | null;
   elapsed_s: number;
   rate_bytes_s: number;
   eta_s: number | null;
@@ -86,6 +90,8 @@ export interface KbStatus {
   stored_chunks: number;
   index_chunks: number;
   consistent: boolean;
+  /** Poppler and Tesseract on this machine. */
+  readers: { poppler: boolean; tesseract: boolean; ocr_languages: string[]; missing: string[] };
 }
 
 export interface HitView {

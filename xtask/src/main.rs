@@ -19,9 +19,10 @@ type Result<T> = std::result::Result<T, String>;
 
 /// Debian packages the build needs: cmake, clang and libclang for llama.cpp and
 /// its bindings; pip fetches the default model from PyPI; xmllint validates
-/// exported PLCopen XML against the official schema in the tests; `millwright
-/// bench docs` measures ingest beside poppler's pdftotext (the app's source
-/// viewer draws PDF pages with its pdftoppm); the desktop app
+/// exported PLCopen XML against the official schema in the tests; documents'
+/// PDF text comes from poppler's pdftotext (with poppler-data for CJK CMaps),
+/// scanned pages are drawn by its pdftoppm and read by Tesseract (English,
+/// German, Chinese), and the app's source viewer draws pages with pdftoppm; the desktop app
 /// (Tauri 2) builds against WebKitGTK 4.1 and its end-to-end test drives it
 /// with WebKitWebDriver under Xvfb; npm builds the UI; the Noto CJK fonts let
 /// the webview draw the Chinese UI (a bare machine has no Han glyphs).
@@ -32,7 +33,18 @@ const APT_PACKAGES: &[(&str, &str)] = &[
     ("pkg-config", "pkg-config"),
     ("python3-pip", "python3 -m pip"),
     ("libxml2-utils", "xmllint"),
-    ("poppler-utils", "pdftotext, and pdftoppm for the viewer"),
+    (
+        "poppler-utils",
+        "pdftotext, and pdftoppm for OCR and the viewer",
+    ),
+    ("poppler-data", "poppler's Chinese and Japanese CMaps"),
+    ("tesseract-ocr", "Tesseract, OCR of scanned pages"),
+    ("tesseract-ocr-eng", "Tesseract's English data"),
+    ("tesseract-ocr-deu", "Tesseract's German data"),
+    (
+        "tesseract-ocr-chi-sim",
+        "Tesseract's Simplified Chinese data",
+    ),
     ("libwebkit2gtk-4.1-dev", "WebKitGTK, the app's webview"),
     ("libxdo-dev", "libxdo"),
     ("libssl-dev", "OpenSSL headers"),

@@ -33,6 +33,8 @@ pub struct Chunk {
     pub rows: Option<(u32, u32)>,
     /// Heading path, joined with " › ".
     pub heading: String,
+    /// Read by OCR, with the recognizer's mean confidence (0–100).
+    pub ocr: Option<f32>,
     pub text: String,
 }
 
@@ -48,6 +50,7 @@ pub fn chunk(sections: &[Section], p: ChunkParams) -> Vec<Chunk> {
                 sheet: s.sheet.clone(),
                 rows: s.rows,
                 heading: heading.clone(),
+                ocr: s.ocr,
                 text,
             });
         }

@@ -13,12 +13,12 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use millwright_childio::StderrTail;
 use serde::{Deserialize, Serialize};
 
-use crate::extract::{self, Extracted, Kind};
+use crate::extract::{self, ExtractOptions, Extracted, Kind};
 
 /// The hidden argument that turns an executable into an extraction worker.
 pub const WORKER_ARG: &str = "__extract-worker";
@@ -73,14 +73,26 @@ impl Limits {
 #[derive(Serialize, Deserialize)]
 struct Request {
     path: PathBuf,
-    fallback: bool,
+    options: ExtractOptions,
 }
 
 #[derive(Serialize, Deserialize)]
 enum Reply {
+    /// Page `page` of `of` is being read by OCR (the file goes on).
+    Ocr {
+        page: u32,
+        of: u32,
+    },
     Ok(Extracted),
     Err(String),
 }
+
+/// What a PDF's first attempt runs, for the note when it died or hung.
+const FIRST: &str = "poppler, then pdf-extract,";
+
+/// How long the worker may be silent after it says it is reading a page by
+/// OCR: drawing and recognising it, each under its own limit.
+const OCR_PAGE_SILENCE: Duration = Duration::from_secs(2 * 120 + 20);
 
 /// The worker's main loop: requests on stdin, answers on stdout.
 pub fn worker_main(memory_mib: u64) -> i32 {
@@ -95,24 +107,28 @@ pub fn worker_main(memory_mib: u64) -> i32 {
         let Ok(line) = line else { break };
         let reply = match serde_json::from_str::<Request>(&line) {
             Ok(req) => match extract::guarded("the extractor", || {
-                extract::extract_file(&req.path, req.fallback)
+                extract::extract_with(&req.path, &req.options, &mut |page, of| {
+                    let _ = send(&mut stdout, &Reply::Ocr { page, of });
+                })
             }) {
                 Ok(Ok(x)) => Reply::Ok(x),
                 Ok(Err(e)) | Err(e) => Reply::Err(e),
             },
             Err(e) => Reply::Err(format!("bad request: {e}")),
         };
-        let json = serde_json::to_string(&reply).unwrap_or_else(|e| {
-            serde_json::to_string(&Reply::Err(format!("cannot encode: {e}"))).unwrap_or_default()
-        });
-        if writeln!(stdout, "\n{MARK}{json}")
-            .and_then(|_| stdout.flush())
-            .is_err()
-        {
+        if send(&mut stdout, &reply).is_err() {
             break;
         }
     }
     0
+}
+
+fn send(stdout: &mut std::io::Stdout, reply: &Reply) -> std::io::Result<()> {
+    let json = serde_json::to_string(reply).unwrap_or_else(|e| {
+        serde_json::to_string(&Reply::Err(format!("cannot encode: {e}"))).unwrap_or_default()
+    });
+    writeln!(stdout, "\n{MARK}{json}")?;
+    stdout.flush()
 }
 
 /// Parses the worker's arguments after [`WORKER_ARG`].
@@ -163,44 +179,64 @@ pub struct ExtractError {
 pub struct Extractor {
     cmd: WorkerCommand,
     limits: Limits,
+    ocr: bool,
     worker: Option<Running>,
 }
 
 impl Extractor {
+    /// An extractor with OCR on.
     pub fn new(cmd: WorkerCommand, limits: Limits) -> Self {
         Extractor {
             cmd,
             limits,
+            ocr: true,
             worker: None,
         }
     }
 
+    /// Whether pages without text and images are read by OCR.
+    pub fn with_ocr(mut self, ocr: bool) -> Self {
+        self.ocr = ocr;
+        self
+    }
+
     /// Extracts `path` (of `bytes` bytes).
     pub fn extract(&mut self, path: &Path, bytes: u64) -> Result<Extracted, ExtractError> {
+        self.extract_with_progress(path, bytes, &mut |_, _| {})
+    }
+
+    /// Extracts `path`; `ocr(i, n)` is called as the `i`-th of `n` pages is
+    /// read by OCR.
+    pub fn extract_with_progress(
+        &mut self,
+        path: &Path,
+        bytes: u64,
+        ocr: &mut dyn FnMut(u32, u32),
+    ) -> Result<Extracted, ExtractError> {
         let failed = |reason: String, interrupted: bool| ExtractError {
             reason,
             interrupted,
         };
-        match self.run(path, false, bytes) {
+        match self.run(path, false, bytes, ocr) {
             Ok(x) => Ok(x),
             Err(Fault::Answer(e)) => Err(failed(e, false)),
             Err(Fault::Process {
                 reason: e,
                 interrupted,
-            }) if Kind::of(path) == Some(Kind::Pdf) => match self.run(path, true, bytes) {
+            }) if Kind::of(path) == Some(Kind::Pdf) => match self.run(path, true, bytes, ocr) {
                 Ok(mut x) => {
-                    x.notes.insert(0, format!("pdf-extract {e}"));
+                    x.notes.insert(0, format!("{FIRST} {e}"));
                     Ok(x)
                 }
                 Err(Fault::Answer(e2)) => Err(failed(
-                    format!("pdf-extract {e}; the fallback extractor: {e2}"),
+                    format!("{FIRST} {e}; the fallback extractor: {e2}"),
                     interrupted,
                 )),
                 Err(Fault::Process {
                     reason: e2,
                     interrupted: again,
                 }) => Err(failed(
-                    format!("pdf-extract {e}; the fallback extractor: {e2}"),
+                    format!("{FIRST} {e}; the fallback extractor: {e2}"),
                     interrupted || again,
                 )),
             },
@@ -245,36 +281,55 @@ impl Extractor {
         })
     }
 
-    fn run(&mut self, path: &Path, fallback: bool, bytes: u64) -> Result<Extracted, Fault> {
+    fn run(
+        &mut self,
+        path: &Path,
+        fallback: bool,
+        bytes: u64,
+        ocr: &mut dyn FnMut(u32, u32),
+    ) -> Result<Extracted, Fault> {
         if self.worker.is_none() {
             self.worker = Some(self.start().map_err(Fault::process)?);
         }
         let w = self.worker.as_mut().expect("just started");
+        let limit = self.limits.time_for(bytes);
         let req = serde_json::to_string(&Request {
             path: path.to_owned(),
-            fallback,
+            options: ExtractOptions {
+                fallback,
+                ocr: self.ocr,
+                poppler_limit: Some(limit * 2 / 5),
+            },
         })
         .map_err(|e| Fault::process(e.to_string()))?;
-        let limit = self.limits.time_for(bytes);
-        let sent = millwright_childio::write_line(&mut w.stdin, &req);
-        let got = match sent {
-            Ok(()) => w.replies.recv_timeout(limit),
-            Err(_) => Err(RecvTimeoutError::Disconnected),
-        };
-        match got {
-            Ok(Some(json)) => match serde_json::from_str::<Reply>(&json) {
-                Ok(Reply::Ok(x)) => Ok(x),
-                Ok(Reply::Err(e)) => Err(Fault::Answer(e)),
-                Err(e) => Err(Fault::process(format!("answered nonsense: {e}"))),
-            },
-            Err(RecvTimeoutError::Timeout) => {
-                self.kill();
-                Err(Fault::process(format!(
-                    "did not finish within {} s (the file may be malformed; the limit grows with file size)",
-                    limit.as_secs()
-                )))
+        if millwright_childio::write_line(&mut w.stdin, &req).is_err() {
+            return Err(self.died());
+        }
+        // Each OCR page gives the worker a fresh page's time: a scanned
+        // document takes as long as its pages, and a hung page is still caught.
+        let mut deadline = Instant::now() + limit;
+        loop {
+            let wait = deadline.saturating_duration_since(Instant::now());
+            let got = w.replies.recv_timeout(wait);
+            match got {
+                Ok(Some(json)) => match serde_json::from_str::<Reply>(&json) {
+                    Ok(Reply::Ocr { page, of }) => {
+                        ocr(page, of);
+                        deadline = deadline.max(Instant::now() + OCR_PAGE_SILENCE);
+                    }
+                    Ok(Reply::Ok(x)) => return Ok(x),
+                    Ok(Reply::Err(e)) => return Err(Fault::Answer(e)),
+                    Err(e) => return Err(Fault::process(format!("answered nonsense: {e}"))),
+                },
+                Err(RecvTimeoutError::Timeout) => {
+                    self.kill();
+                    return Err(Fault::process(format!(
+                        "did not finish within {} s (the file may be malformed; the limit grows with file size)",
+                        limit.as_secs()
+                    )));
+                }
+                Ok(None) | Err(RecvTimeoutError::Disconnected) => return Err(self.died()),
             }
-            Ok(None) | Err(RecvTimeoutError::Disconnected) => Err(self.died()),
         }
     }
 

@@ -38,6 +38,9 @@ pub struct Options {
     pub commit_every: Duration,
     /// Characters in a search result's snippet.
     pub snippet_chars: usize,
+    /// Read pages without text and image files by OCR; off, images are not
+    /// documents and scanned pages are reported as needing OCR.
+    pub ocr: bool,
 }
 
 impl Default for Options {
@@ -48,6 +51,7 @@ impl Default for Options {
             commit_docs: 200,
             commit_every: Duration::from_secs(10),
             snippet_chars: 240,
+            ocr: true,
         }
     }
 }
@@ -73,6 +77,9 @@ pub struct Progress {
     pub chunks: u64,
     pub failed: u64,
     pub current: Option<String>,
+    /// The current file's page being read by OCR, and how many it has to read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ocr_page: Option<(u32, u32)>,
     pub elapsed_s: f64,
     /// File bytes per second so far.
     pub rate_bytes_s: f64,
@@ -107,6 +114,10 @@ pub struct Hit {
     pub sheet: Option<String>,
     pub rows: Option<(u32, u32)>,
     pub heading: String,
+    /// Read by OCR, with the recognizer's mean confidence (0–100): the text
+    /// may hold misread characters, and the citation says "(OCR)".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ocr: Option<f32>,
     pub score: f32,
     /// Share of the query's weight (IDF) whose terms this chunk contains, 0–1:
     /// comparable across queries and collections, unlike the BM25 score.
@@ -125,18 +136,21 @@ impl Hit {
             self.sheet.as_deref(),
             self.rows,
             &self.heading,
+            self.ocr.is_some(),
         )
     }
 }
 
 /// How a passage is cited: the file name, then page, sheet and rows, and the
-/// heading path where there are any.
+/// heading path where there are any; "(OCR)" after the page when its text was
+/// recognised from an image.
 pub fn citation(
     path: &str,
     page: Option<u32>,
     sheet: Option<&str>,
     rows: Option<(u32, u32)>,
     heading: &str,
+    ocr: bool,
 ) -> String {
     let mut s = Path::new(path)
         .file_name()
@@ -144,6 +158,9 @@ pub fn citation(
         .unwrap_or_else(|| path.to_owned());
     if let Some(p) = page {
         s.push_str(&format!(", p. {p}"));
+    }
+    if ocr {
+        s.push_str(" (OCR)");
     }
     if let Some(sh) = sheet {
         s.push_str(&format!(", sheet {sh}"));
@@ -171,6 +188,8 @@ pub struct KbStatus {
     pub stored_chunks: u64,
     pub index_chunks: u64,
     pub consistent: bool,
+    /// Poppler and Tesseract: whether they are there, and what is lost without.
+    pub readers: crate::extract::Readers,
 }
 
 pub struct KnowledgeBase {
@@ -322,6 +341,8 @@ impl KnowledgeBase {
         // Scan.
         let mut found: Vec<Found> = Vec::new();
         let mut folders = Vec::new();
+        // Images in a folder while OCR is off: not read, but not gone either.
+        let mut images_left: Vec<String> = Vec::new();
         for p in paths {
             let abs = std::fs::canonicalize(p)
                 .map_err(|e| Error::Input(format!("{}: {e}", p.display())))?;
@@ -337,6 +358,10 @@ impl KnowledgeBase {
                         continue;
                     }
                     if let (Some(kind), Ok(meta)) = (Kind::of(e.path()), e.metadata()) {
+                        if kind == Kind::Image && !self.options.ocr {
+                            images_left.push(e.path().to_string_lossy().into_owned());
+                            continue;
+                        }
                         found.push(Found {
                             path: e.path().to_string_lossy().into_owned(),
                             kind,
@@ -348,7 +373,7 @@ impl KnowledgeBase {
             } else {
                 let kind = Kind::of(&abs).ok_or_else(|| {
                     Error::Input(format!(
-                        "{}: not a format the knowledge base reads (PDF, DOCX, Markdown, text, HTML, CSV, XLSX, ST)",
+                        "{}: not a format the knowledge base reads (PDF, DOCX, Markdown, text, HTML, CSV, XLSX, ST, PNG, JPEG, TIFF)",
                         p.display()
                     ))
                 })?;
@@ -366,7 +391,11 @@ impl KnowledgeBase {
         found.dedup_by(|a, b| a.path == b.path);
 
         // Files gone from the folders being added.
-        let present: HashSet<&str> = found.iter().map(|f| f.path.as_str()).collect();
+        let present: HashSet<&str> = found
+            .iter()
+            .map(|f| f.path.as_str())
+            .chain(images_left.iter().map(String::as_str))
+            .collect();
         let mut gone = Vec::new();
         for folder in &folders {
             for d in self.store.documents(Some(coll), Some(folder))? {
@@ -411,13 +440,15 @@ impl KnowledgeBase {
             chunks: 0,
             failed: 0,
             current: None,
+            ocr_page: None,
             elapsed_s: 0.0,
             rate_bytes_s: 0.0,
             eta_s: None,
         };
         progress(&p);
 
-        let mut extractor = Extractor::new(self.worker.clone(), self.options.limits.clone());
+        let mut extractor = Extractor::new(self.worker.clone(), self.options.limits.clone())
+            .with_ocr(self.options.ocr);
         let mut batch: Vec<i64> = Vec::new();
         let mut last_commit = Instant::now();
         for (f, existing) in todo {
@@ -449,7 +480,14 @@ impl KnowledgeBase {
                 self.step(&mut p, f.size, started, progress);
                 continue;
             }
-            match extractor.extract(Path::new(&f.path), f.size) {
+            let extracted =
+                extractor.extract_with_progress(Path::new(&f.path), f.size, &mut |page, of| {
+                    p.ocr_page = Some((page, of));
+                    p.elapsed_s = started.elapsed().as_secs_f64();
+                    progress(&p);
+                });
+            p.ocr_page = None;
+            match extracted {
                 Ok(x) => {
                     let chunks = chunk::chunk(&x.sections, self.options.chunk);
                     let ids = self
@@ -648,6 +686,7 @@ impl KnowledgeBase {
             stored_chunks: stored,
             index_chunks,
             consistent: stored == index_chunks,
+            readers: crate::extract::readers(),
         })
     }
 
@@ -700,6 +739,7 @@ impl KnowledgeBase {
                 sheet: c.sheet,
                 rows: c.rows,
                 heading: c.heading,
+                ocr: c.ocr,
                 score,
                 snippet: snippet::snippet(&c.text, &terms, self.options.snippet_chars),
                 text: c.text,

@@ -13,6 +13,7 @@ pub mod extract;
 pub mod index;
 pub mod isolate;
 pub mod kb;
+pub mod samples;
 pub mod snippet;
 pub mod store;
 pub mod tokenize;

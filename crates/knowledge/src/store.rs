@@ -9,7 +9,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use crate::chunk::Chunk;
 use crate::Error;
 
-const SCHEMA_VERSION: i64 = 1;
+/// 2: `chunks.ocr`, the OCR confidence of a chunk read by OCR.
+const SCHEMA_VERSION: i64 = 2;
 
 /// A document's state. `Indexing` and `Removing` exist only between a
 /// change to SQLite and the tantivy commit that matches it; finding one when
@@ -72,6 +73,8 @@ pub struct ChunkRow {
     pub sheet: Option<String>,
     pub rows: Option<(u32, u32)>,
     pub heading: String,
+    /// Read by OCR, with the recognizer's mean confidence (0–100).
+    pub ocr: Option<f32>,
     pub text: String,
 }
 
@@ -84,6 +87,7 @@ impl ChunkRow {
             self.sheet.as_deref(),
             self.rows,
             &self.heading,
+            self.ocr.is_some(),
         )
     }
 }
@@ -139,10 +143,14 @@ impl Store {
                 row_first INTEGER,
                 row_last INTEGER,
                 heading TEXT NOT NULL,
-                text TEXT NOT NULL);
+                text TEXT NOT NULL,
+                ocr REAL);
              CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
              CREATE INDEX IF NOT EXISTS documents_status ON documents(status);",
         )?;
+        if version == 1 {
+            conn.execute_batch("ALTER TABLE chunks ADD COLUMN ocr REAL")?;
+        }
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         Ok(Store { conn })
     }
@@ -313,8 +321,8 @@ impl Store {
         let mut ids = Vec::with_capacity(chunks.len());
         {
             let mut st = tx.prepare(
-                "INSERT INTO chunks(doc_id, ord, page, sheet, row_first, row_last, heading, text)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO chunks(doc_id, ord, page, sheet, row_first, row_last, heading, text, ocr)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
             for (i, c) in chunks.iter().enumerate() {
                 st.execute(params![
@@ -325,7 +333,8 @@ impl Store {
                     c.rows.map(|r| r.0),
                     c.rows.map(|r| r.1),
                     c.heading,
-                    c.text
+                    c.text,
+                    c.ocr
                 ])?;
                 ids.push(tx.last_insert_rowid());
             }
@@ -406,7 +415,7 @@ impl Store {
             .conn
             .query_row(
                 "SELECT k.id, k.doc_id, c.name, d.path, d.kind, k.page, k.sheet, k.row_first,
-                        k.row_last, k.heading, k.text
+                        k.row_last, k.heading, k.text, k.ocr
                  FROM chunks k JOIN documents d ON d.id = k.doc_id
                  JOIN collections c ON c.id = d.collection_id WHERE k.id = ?1",
                 [id],
@@ -424,6 +433,7 @@ impl Store {
                         rows: first.zip(last),
                         heading: r.get(9)?,
                         text: r.get(10)?,
+                        ocr: r.get(11)?,
                     })
                 },
             )

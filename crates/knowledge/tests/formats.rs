@@ -59,25 +59,28 @@ fn the_second_extractor_alone_reads_the_same_pdf() {
 }
 
 #[test]
-fn a_scanned_pdf_is_reported_as_needing_ocr() {
+fn a_pdf_of_images_without_text_says_ocr_read_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("scan.pdf");
     PdfBuilder::new().image_page().image_page().save(&path);
     let e = extract_file(&path, false).unwrap_err();
-    assert!(e.contains("needs OCR") && e.contains("2 of 2"), "{e}");
+    assert!(
+        e.contains("OCR read nothing") && e.contains("2 of 2"),
+        "{e}"
+    );
 }
 
 #[test]
-fn a_pdf_that_panics_pdf_extract_is_read_by_the_fallback() {
+fn a_pdf_that_panics_pdf_extract_is_read_by_poppler() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("no-media-box.pdf");
     PdfBuilder::new()
         .page_without_media_box(latin(&["Motor M3 rated 7.5 kW."]))
         .save(&path);
     millwright_knowledge::extract::record_panics();
-    let x = extract_file(&path, false).expect("fallback after panic");
+    let x = extract_file(&path, false).expect("poppler reads it");
     assert!(x.sections[0].text.contains("7.5 kW"));
-    assert!(x.notes.iter().any(|n| n.contains("lopdf")), "{:?}", x.notes);
+    assert!(x.notes.is_empty(), "{:?}", x.notes);
 }
 
 #[test]

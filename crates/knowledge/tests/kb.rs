@@ -132,22 +132,13 @@ fn filters_limit_by_collection_kind_and_folder() {
 
 #[test]
 fn bad_files_fail_with_a_reason_and_the_batch_goes_on() {
+    // Without poppler, so that pdf-extract meets the files it panics, hangs
+    // and crashes on (poppler reads them: the next test).
     let docs = tempfile::tempdir().unwrap();
     let state = tempfile::tempdir().unwrap();
     let d = docs.path();
     manual(&d.join("good.pdf"));
-    // pdf-extract panics (no MediaBox): the fallback reads it in-process.
-    PdfBuilder::new()
-        .page_without_media_box(latin(&["Compressor C-7 discharge limit 8 bar."]))
-        .save(&d.join("panics.pdf"));
-    // pdf-extract follows 2^40 form draws: the worker is killed, the fallback reads it.
-    PdfBuilder::new()
-        .page_with_exponential_forms(latin(&["Chiller CH-2 setpoint 6 degrees."]), 40)
-        .save(&d.join("hangs.pdf"));
-    // A form that draws itself: pdf-extract recurses until the stack overflows.
-    PdfBuilder::new()
-        .page_with_self_drawing_form(latin(&["Boiler B-1 trips at 95 degrees."]))
-        .save(&d.join("crashes.pdf"));
+    pdfs_that_break_pdf_extract(d);
     // Bigger than the worker may allocate (sparse: no disk used).
     std::fs::File::create(d.join("huge.pdf"))
         .unwrap()
@@ -156,7 +147,7 @@ fn bad_files_fail_with_a_reason_and_the_batch_goes_on() {
     PdfBuilder::new().image_page().save(&d.join("scan.pdf"));
     write(d, "notes.txt", "Cooling tower fan FN-3 has a VFD.");
 
-    let mut kb = kb(state.path());
+    let mut kb = kb_with(state.path(), worker_with_env("PATH=/nonexistent"));
     let mut events = 0;
     let r = kb
         .add(&[d.to_owned()], "plant", &mut |_| events += 1)
@@ -218,6 +209,56 @@ fn bad_files_fail_with_a_reason_and_the_batch_goes_on() {
     let s = kb.status().unwrap();
     assert!(s.consistent);
     assert_eq!(s.failed.len(), 2);
+}
+
+/// panics.pdf: pdf-extract panics (no MediaBox); hangs.pdf: it follows 2^40
+/// form draws; crashes.pdf: a form that draws itself, it recurses until the
+/// stack overflows.
+fn pdfs_that_break_pdf_extract(d: &Path) {
+    PdfBuilder::new()
+        .page_without_media_box(latin(&["Compressor C-7 discharge limit 8 bar."]))
+        .save(&d.join("panics.pdf"));
+    PdfBuilder::new()
+        .page_with_exponential_forms(latin(&["Chiller CH-2 setpoint 6 degrees."]), 40)
+        .save(&d.join("hangs.pdf"));
+    PdfBuilder::new()
+        .page_with_self_drawing_form(latin(&["Boiler B-1 trips at 95 degrees."]))
+        .save(&d.join("crashes.pdf"));
+}
+
+#[test]
+fn poppler_reads_what_pdf_extract_panics_and_crashes_on_and_a_poppler_hang_falls_back() {
+    let docs = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let d = docs.path();
+    pdfs_that_break_pdf_extract(d);
+    let mut kb = kb(state.path());
+    let r = kb.add(&[d.to_owned()], "plant", &mut |_| {}).unwrap();
+    assert!(r.failed.is_empty(), "{:?}", r.failed);
+    for (q, file) in [
+        ("compressor discharge limit", "panics.pdf"),
+        ("chiller setpoint", "hangs.pdf"),
+        ("boiler trips", "crashes.pdf"),
+    ] {
+        let hits = kb.search(q, &Filter::default(), 1).unwrap();
+        assert!(hits[0].path.ends_with(file), "{q}: {hits:?}");
+        assert_eq!(hits[0].page, Some(1));
+    }
+    // Poppler too follows 2^40 form draws: it is killed at its share of the
+    // file's time, pdf-extract hangs as well, the worker is killed, and lopdf
+    // alone reads the page.
+    for doc in kb.documents(None).unwrap() {
+        let notes = doc.notes.join(" / ");
+        if doc.path.ends_with("hangs.pdf") {
+            assert!(
+                notes.contains("poppler, then pdf-extract, did not finish"),
+                "{notes}"
+            );
+            assert!(notes.contains("lopdf"), "{notes}");
+        } else {
+            assert!(notes.is_empty(), "{}: {notes}", doc.path);
+        }
+    }
 }
 
 #[test]

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { open } from "@tauri-apps/plugin-dialog";
-import { api, errorText, type DocView, type HitView, type Progress } from "../api";
+import { api, errorText, type DocView, type HitView, type KbStatus, type Progress } from "../api";
 import { formatEta } from "../chat";
 import { useT } from "../store";
 
@@ -12,10 +12,15 @@ export function DocsView() {
   const [error, setError] = useState<string | null>(null);
   const [query, setQuery] = useState("");
   const [hits, setHits] = useState<HitView[]>([]);
+  const [readers, setReaders] = useState<KbStatus["readers"] | null>(null);
 
   const refresh = () => api.docsList().then(setDocs).catch((e) => setError(errorText(e)));
   useEffect(() => {
     refresh();
+    api
+      .docsStatus()
+      .then((s) => setReaders(s.readers))
+      .catch(() => {});
   }, []);
 
   async function add(directory: boolean) {
@@ -49,6 +54,16 @@ export function DocsView() {
         </button>
         <button onClick={() => add(false)}>{t("docs.add_files")}</button>
       </div>
+      {readers && !readers.poppler && (
+        <p class="note" id="no-poppler">
+          {t("docs.no_poppler")}
+        </p>
+      )}
+      {readers && !readers.tesseract && (
+        <p class="note" id="no-tesseract">
+          {t("docs.no_tesseract")}
+        </p>
+      )}
       {progress && (
         <div class="progress" id="progress">
           <progress max={progress.files_total || 1} value={progress.files_done} />
@@ -57,6 +72,12 @@ export function DocsView() {
             {progress.files_total} {t("docs.files")} · {progress.pages} {t("docs.pages")} ·{" "}
             {(progress.rate_bytes_s / 1e6).toFixed(1)} MB/s · {t("docs.eta")} {formatEta(progress.eta_s)}
             {progress.failed > 0 && ` · ${t("docs.failed")}: ${progress.failed}`}
+            {progress.ocr_page && (
+              <span id="ocr-progress">
+                {" · "}
+                {t("docs.ocr_page")} {progress.ocr_page[0]}/{progress.ocr_page[1]}
+              </span>
+            )}
           </span>
         </div>
       )}

@@ -133,6 +133,15 @@ export function SettingsView() {
             <option value="zh">简体中文</option>
           </select>
         </label>
+        <label>
+          <input
+            type="checkbox"
+            id="ocr"
+            checked={s.ocr ?? true}
+            onChange={(e) => saveSettings({ ...s, ocr: (e.target as HTMLInputElement).checked })}
+          />
+          {t("settings.ocr")}
+        </label>
         <button id="save-settings" onClick={() => saveSettings(s)}>
           {t("settings.save")}
         </button>

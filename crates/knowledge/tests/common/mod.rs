@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use lopdf::content::{Content, Operation};
 use lopdf::{dictionary, Document, Object, ObjectId, Stream};
-use millwright_knowledge::isolate::{Limits, WorkerCommand};
+use millwright_knowledge::isolate::{Limits, WorkerCommand, WORKER_ARG};
 use millwright_knowledge::{KnowledgeBase, Options};
 
 pub fn worker() -> WorkerCommand {
@@ -17,8 +17,22 @@ pub fn worker() -> WorkerCommand {
     }
 }
 
+/// The real worker, started through `env` with `var` (`NAME=value`) set.
+pub fn worker_with_env(var: &str) -> WorkerCommand {
+    let w = worker();
+    WorkerCommand {
+        program: PathBuf::from("/usr/bin/env"),
+        args: vec![var.into(), w.program.into(), WORKER_ARG.into()],
+    }
+}
+
 /// A knowledge base in `dir` with short per-file limits, so a hang costs seconds.
 pub fn kb(dir: &Path) -> KnowledgeBase {
+    kb_with(dir, worker())
+}
+
+/// The same with another worker command.
+pub fn kb_with(dir: &Path, worker: WorkerCommand) -> KnowledgeBase {
     let options = Options {
         limits: Limits {
             time_base: Duration::from_secs(8),
@@ -27,7 +41,7 @@ pub fn kb(dir: &Path) -> KnowledgeBase {
         },
         ..Options::default()
     };
-    KnowledgeBase::open(dir, worker(), options).expect("open")
+    KnowledgeBase::open(dir, worker, options).expect("open")
 }
 
 /// What goes on one page.

@@ -196,7 +196,7 @@ fn chinese_and_scanned_documents_are_searchable_and_scans_cited_as_ocr() {
     let mut kb = kb(&dir.path().join("kb"));
     let mut ocr_pages = Vec::new();
     let report = kb
-        .add(&[docs.clone()], "default", &mut |p| {
+        .add(std::slice::from_ref(&docs), "default", &mut |p| {
             if let Some(x) = p.ocr_page {
                 ocr_pages.push(x)
             }

@@ -8,7 +8,7 @@ use std::cell::OnceCell;
 use crate::diagnostics::{Diagnostic, LineIndex, Severity};
 use crate::parser::Parsed;
 use crate::sema::Model;
-use crate::sim::{compile, Program};
+use crate::sim::{lower, Program};
 
 pub struct Analysis {
     text: String,
@@ -85,7 +85,7 @@ impl Analysis {
         self.program
             .get_or_init(|| {
                 (self.count(Severity::Error) == 0)
-                    .then(|| compile::compile_with(&self.model, &[&self.parsed.file]))
+                    .then(|| lower::compile_with(&self.model, &[&self.parsed.file]))
             })
             .as_ref()
     }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use millwright_iec61131::check::{self, types::Ty};
 use millwright_iec61131::diagnostics::{LineIndex, Severity};
-use millwright_iec61131::sim::compile;
+use millwright_iec61131::sim::lower;
 use millwright_iec61131::token::Span;
 use proptest::prelude::*;
 
@@ -31,7 +31,7 @@ fn disagreements(texts: &[&str]) -> Vec<String> {
         return Vec::new(); // Not well-typed: nothing to agree on.
     }
     let checked = check::expression_types(&files);
-    let (prog, computed) = compile::expression_types(&files);
+    let (prog, computed) = lower::expression_types(&files);
     let mut out: Vec<String> = prog
         .errors
         .iter()
@@ -284,6 +284,16 @@ proptest! {
     }
 }
 
+/// The checker's errors on one text.
+fn check_errors(src: &str) -> Vec<String> {
+    let parsed = millwright_iec61131::parse(src);
+    check::check(&[&parsed.file])[0]
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| d.message.clone())
+        .collect()
+}
+
 #[test]
 fn a_reference_in_arithmetic_is_what_it_refers_to() {
     let src = "FUNCTION_BLOCK F
@@ -293,12 +303,39 @@ VAR n : INT := 3; ri : REFERENCE TO INT; END_VAR
 ri REF= n;
 o := ri + ui;
 END_FUNCTION_BLOCK";
-    let parsed = millwright_iec61131::parse(src);
-    let errors: Vec<_> = check::check(&[&parsed.file])[0]
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .cloned()
-        .collect();
-    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(check_errors(src), Vec::<String>::new());
     assert_eq!(disagreements(&[src]), Vec::<String>::new());
+}
+
+/// A VAR_IN_OUT declared `REFERENCE TO INT` is the INT its argument refers
+/// to, for the checker and the simulator alike (the simulator read it as a
+/// pointer and refused `r + ui` as pointer arithmetic).
+#[test]
+fn an_in_out_reference_is_what_its_argument_refers_to() {
+    let src = "FUNCTION_BLOCK F
+VAR_IN_OUT r : REFERENCE TO INT; END_VAR
+VAR_INPUT ui : UINT; END_VAR
+VAR_OUTPUT o : DINT; END_VAR
+o := r + ui;
+r := r * 2;
+END_FUNCTION_BLOCK
+PROGRAM P
+VAR n : INT := 3; m : INT := 10; rn : REFERENCE TO INT; f, g : F; END_VAR
+rn REF= n;
+f(r := rn, ui := 1);
+g(r := m, ui := 2);
+END_PROGRAM";
+    assert_eq!(check_errors(src), Vec::<String>::new());
+    assert_eq!(disagreements(&[src]), Vec::<String>::new());
+    let Ok(prog) = millwright_iec61131::sim::load(&[src]) else {
+        panic!("does not load")
+    };
+    assert!(prog.errors.is_empty(), "{:?}", prog.errors);
+    let mut s = millwright_iec61131::sim::Session::new(&prog, "P").unwrap();
+    s.cycle(10.0).unwrap();
+    let get = |s: &millwright_iec61131::sim::Session, n: &str| s.get(n).unwrap();
+    assert_eq!(get(&s, "f.o"), serde_json::json!(4));
+    assert_eq!(get(&s, "n"), serde_json::json!(6));
+    assert_eq!(get(&s, "g.o"), serde_json::json!(12));
+    assert_eq!(get(&s, "m"), serde_json::json!(20));
 }

@@ -392,7 +392,7 @@ fn is_type(ty: &str, declared: &[String]) -> bool {
         return ty.ends_with(']') || ty.ends_with(')');
     }
     Ty::elementary(base).is_some() && base.len() == ty.len()
-        || stdlib::FUNCTION_BLOCK_NAMES.contains(&ty)
+        || stdlib::function_block(ty).is_some()
         || declared.iter().any(|d| d == ty)
 }
 

@@ -432,11 +432,10 @@ impl Scope<'_, '_> {
                         }
                     }
                     // The arithmetic functions take numbers (ABS and NEG durations too).
-                    let takes = match u.as_str() {
-                        "ABS" | "NEG" => Some(("a number or a duration", true)),
-                        "SQRT" | "LN" | "LOG" | "EXP" | "SIN" | "COS" | "TAN" | "ASIN" | "ACOS"
-                        | "ATAN" | "ATAN2" | "EXPT" => Some(("a number", false)),
-                        _ => None,
+                    let takes = match std.takes {
+                        stdlib::Takes::NumbersOrDurations => Some(("a number or a duration", true)),
+                        stdlib::Takes::Numbers => Some(("a number", false)),
+                        stdlib::Takes::Any => None,
                     };
                     if let Some((what, durations)) = takes {
                         let mut refused = false;
@@ -458,19 +457,24 @@ impl Scope<'_, '_> {
                             return Ty::Unknown;
                         }
                     }
-                    let n_args = args.len();
-                    if n_args < std.min_args || std.max_args.is_some_and(|m| n_args > m) {
-                        let want = match std.max_args {
-                            Some(m) if m == std.min_args => format!("{m}"),
-                            Some(m) => format!("{} to {m}", std.min_args),
-                            None => format!("at least {}", std.min_args),
-                        };
-                        self.err(
-                            Code::BadArgument,
-                            span,
-                            format!("{} takes {want} argument(s), not {n_args}", n.name),
-                            None,
-                        );
+                    // Typed in the standard's order: positional arguments, then
+                    // named ones where their names put them (as the simulator runs them).
+                    let mut order: Vec<(usize, Ty)> = args
+                        .iter()
+                        .zip(arg_types)
+                        .enumerate()
+                        .map(|(k, (a, t))| {
+                            let at = a.name.as_ref().map_or(Some(k), |n| {
+                                stdlib::named_position(&u, &n.name).map(|p| args.len() + p)
+                            });
+                            (at.unwrap_or(usize::MAX), t)
+                        })
+                        .collect();
+                    order.sort_by_key(|(at, _)| *at);
+                    let arg_types: Vec<Ty> = order.into_iter().map(|(_, t)| t).collect();
+                    if let Some(wrong) = stdlib::wrong_arity(std.min_args, std.max_args, args.len())
+                    {
+                        self.err(Code::BadArgument, span, format!("{} {wrong}", n.name), None);
                     }
                     if let Some(op) = stdlib::operator(&u) {
                         // Typed as its operator: GT(a, b, c) is a > b AND b > c,

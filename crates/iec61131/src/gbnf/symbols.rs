@@ -39,8 +39,8 @@ pub fn locals_grammar(model: &Model, pou: &str) -> String {
     taken.extend(model.pous.keys().cloned());
     taken.extend(model.types.keys().cloned());
     taken.extend(model.enum_values.keys().cloned());
-    taken.extend(stdlib::FUNCTION_BLOCK_NAMES.iter().map(|s| s.to_string()));
-    taken.extend(stdlib::FUNCTION_NAMES.iter().map(|s| s.to_string()));
+    taken.extend(stdlib::function_block_names().map(str::to_string));
+    taken.extend(stdlib::function_names().map(str::to_string));
     taken.extend(Kw::ALL.iter().map(|k| k.as_str().to_string()));
     taken.extend(ELEMENTARY.iter().map(|s| s.to_string()));
     taken.insert(upper(pou));
@@ -56,9 +56,8 @@ pub fn locals_grammar(model: &Model, pou: &str) -> String {
         let alts: Vec<String> = names.iter().map(|n| keyword(n)).collect();
         format!("({})", alts.join(" | "))
     };
-    let mut blocks: Vec<String> = stdlib::FUNCTION_BLOCK_NAMES
-        .iter()
-        .filter(|n| !model.pous.contains_key(**n))
+    let mut blocks: Vec<String> = stdlib::function_block_names()
+        .filter(|n| !model.pous.contains_key(*n))
         .map(|n| n.to_string())
         .collect();
     blocks.extend(

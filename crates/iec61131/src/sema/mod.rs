@@ -285,7 +285,7 @@ impl Model {
     /// The standard function block of that (upper-case) name, unless the
     /// project declares its own POU of that name, which then takes its place
     /// (as in CODESYS, where the project's POU shadows the library's).
-    pub(crate) fn std_fb(&self, name: &str) -> Option<stdlib::StdFb> {
+    pub(crate) fn std_fb(&self, name: &str) -> Option<&'static stdlib::FunctionBlock> {
         if self.pous.contains_key(name) {
             None
         } else {

@@ -1,68 +1,574 @@
-//! The IEC 61131-3 standard library as the checker knows it: function blocks
-//! with their interfaces, and functions with how their result type follows
-//! from their arguments.
+//! The IEC 61131-3 standard library, one table for the checker, the
+//! simulator and the generation grammar: each function block with its
+//! inputs and outputs, each function with its parameters, the arguments it
+//! takes, how its result type follows from them, and how the simulator
+//! runs it (a native block or function of `sim::stdfb` / `sim::stdfn`, an
+//! operator, or a node of its own).
 
 use super::types::Ty;
 use crate::ast::BinaryOp;
+use crate::sim::stdfb::StdFb as Block;
+use crate::sim::stdfn::StdFn as Native;
 
-/// A standard function block: its inputs and outputs.
-pub struct StdFb {
+/// A standard function block: its inputs and outputs (name, elementary
+/// type), in the order of its cells in the simulator, and its implementation.
+pub struct FunctionBlock {
+    pub name: &'static str,
     pub inputs: &'static [(&'static str, &'static str)],
     pub outputs: &'static [(&'static str, &'static str)],
+    pub sim: Block,
 }
 
-/// Every standard function block [`function_block`] knows.
-pub const FUNCTION_BLOCK_NAMES: &[&str] = &[
-    "TON", "TOF", "TP", "LTON", "LTOF", "LTP", "R_TRIG", "F_TRIG", "CTU", "CTD", "CTUD", "SR", "RS",
+const TIMER_IN: &[(&str, &str)] = &[("IN", "BOOL"), ("PT", "TIME")];
+const TIMER_OUT: &[(&str, &str)] = &[("Q", "BOOL"), ("ET", "TIME")];
+const LTIMER_IN: &[(&str, &str)] = &[("IN", "BOOL"), ("PT", "LTIME")];
+const LTIMER_OUT: &[(&str, &str)] = &[("Q", "BOOL"), ("ET", "LTIME")];
+const COUNTER_OUT: &[(&str, &str)] = &[("Q", "BOOL"), ("CV", "INT")];
+
+/// Every standard function block, in the order of `sim::stdfb::StdFb`
+/// (which finds its entry by index).
+pub const FUNCTION_BLOCKS: &[FunctionBlock] = &[
+    fb("TON", TIMER_IN, TIMER_OUT, Block::Ton),
+    fb("TOF", TIMER_IN, TIMER_OUT, Block::Tof),
+    fb("TP", TIMER_IN, TIMER_OUT, Block::Tp),
+    fb("LTON", LTIMER_IN, LTIMER_OUT, Block::LTon),
+    fb("LTOF", LTIMER_IN, LTIMER_OUT, Block::LTof),
+    fb("LTP", LTIMER_IN, LTIMER_OUT, Block::LTp),
+    fb("R_TRIG", &[("CLK", "BOOL")], &[("Q", "BOOL")], Block::RTrig),
+    fb("F_TRIG", &[("CLK", "BOOL")], &[("Q", "BOOL")], Block::FTrig),
+    fb(
+        "CTU",
+        &[("CU", "BOOL"), ("R", "BOOL"), ("PV", "INT")],
+        COUNTER_OUT,
+        Block::Ctu,
+    ),
+    fb(
+        "CTD",
+        &[("CD", "BOOL"), ("LD", "BOOL"), ("PV", "INT")],
+        COUNTER_OUT,
+        Block::Ctd,
+    ),
+    fb(
+        "CTUD",
+        &[
+            ("CU", "BOOL"),
+            ("CD", "BOOL"),
+            ("R", "BOOL"),
+            ("LD", "BOOL"),
+            ("PV", "INT"),
+        ],
+        &[("QU", "BOOL"), ("QD", "BOOL"), ("CV", "INT")],
+        Block::Ctud,
+    ),
+    fb(
+        "SR",
+        &[("SET1", "BOOL"), ("RESET", "BOOL")],
+        &[("Q1", "BOOL")],
+        Block::Sr,
+    ),
+    fb(
+        "RS",
+        &[("SET", "BOOL"), ("RESET1", "BOOL")],
+        &[("Q1", "BOOL")],
+        Block::Rs,
+    ),
 ];
 
-/// Every standard function [`function`] knows by name (the `*_TO_*`
-/// conversions aside).
-pub const FUNCTION_NAMES: &[&str] = &[
-    "ABS", "NEG", "MOVE", "SQRT", "LN", "LOG", "EXP", "SIN", "COS", "TAN", "ASIN", "ACOS", "ATAN",
-    "ATAN2", "EXPT", "ADD", "MUL", "SUB", "DIV", "MOD", "SHL", "SHR", "ROL", "ROR", "SEL", "MAX",
-    "MIN", "LIMIT", "MUX", "GT", "GE", "EQ", "LE", "LT", "NE", "LEN", "FIND", "LEFT", "RIGHT",
-    "MID", "INSERT", "DELETE", "REPLACE", "CONCAT", "TRUNC", "ADR", "SIZEOF", "BITADR", "TIME",
-    "LTIME",
-];
-
-pub fn function_block(name: &str) -> Option<StdFb> {
-    let b = |inputs, outputs| Some(StdFb { inputs, outputs });
-    match name {
-        "TON" | "TOF" | "TP" => b(
-            &[("IN", "BOOL"), ("PT", "TIME")],
-            &[("Q", "BOOL"), ("ET", "TIME")],
-        ),
-        "LTON" | "LTOF" | "LTP" => b(
-            &[("IN", "BOOL"), ("PT", "LTIME")],
-            &[("Q", "BOOL"), ("ET", "LTIME")],
-        ),
-        "R_TRIG" | "F_TRIG" => b(&[("CLK", "BOOL")], &[("Q", "BOOL")]),
-        "CTU" => b(
-            &[("CU", "BOOL"), ("R", "BOOL"), ("PV", "INT")],
-            &[("Q", "BOOL"), ("CV", "INT")],
-        ),
-        "CTD" => b(
-            &[("CD", "BOOL"), ("LD", "BOOL"), ("PV", "INT")],
-            &[("Q", "BOOL"), ("CV", "INT")],
-        ),
-        "CTUD" => b(
-            &[
-                ("CU", "BOOL"),
-                ("CD", "BOOL"),
-                ("R", "BOOL"),
-                ("LD", "BOOL"),
-                ("PV", "INT"),
-            ],
-            &[("QU", "BOOL"), ("QD", "BOOL"), ("CV", "INT")],
-        ),
-        "SR" => b(&[("SET1", "BOOL"), ("RESET", "BOOL")], &[("Q1", "BOOL")]),
-        "RS" => b(&[("SET", "BOOL"), ("RESET1", "BOOL")], &[("Q1", "BOOL")]),
-        _ => None,
+const fn fb(
+    name: &'static str,
+    inputs: &'static [(&'static str, &'static str)],
+    outputs: &'static [(&'static str, &'static str)],
+    sim: Block,
+) -> FunctionBlock {
+    FunctionBlock {
+        name,
+        inputs,
+        outputs,
+        sim,
     }
 }
 
-/// How a standard function's result type is found.
+/// The standard function block of that (upper-case) name.
+pub fn function_block(name: &str) -> Option<&'static FunctionBlock> {
+    FUNCTION_BLOCKS.iter().find(|b| b.name == name)
+}
+
+/// A standard function's result type, as the table states it.
+#[derive(Clone, Copy)]
+pub enum Yields {
+    /// This elementary type.
+    Returns(&'static str),
+    /// The common type of the arguments from this index on (MAX, LIMIT, SEL…).
+    CommonFrom(usize),
+    /// The type of argument `i` (SHL's IN, ABS's IN…).
+    ArgType(usize),
+    /// Numeric functions of reals: the argument's type, REAL for integers.
+    RealOfArg(usize),
+    /// ADR: a pointer to the argument's type.
+    PointerToArg,
+}
+
+/// What the arguments of a standard function must be, beyond its arity.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Takes {
+    Any,
+    Numbers,
+    /// ABS and NEG: numbers or durations.
+    NumbersOrDurations,
+}
+
+/// How the simulator runs a standard function.
+#[derive(Clone, Copy)]
+pub enum Runs {
+    /// `sim::stdfn` computes it.
+    Native(Native),
+    /// As the operator it is the function form of (`ADD` is `+`, `GT` is
+    /// `>` …): typed, and run, as that operator.
+    Operator(BinaryOp),
+    Negate,
+    Move,
+    /// The address of its argument's place.
+    Address,
+    /// Bytes of its argument's type, a constant.
+    SizeOf,
+    /// CODESYS `TIME()` / `LTIME()`: the virtual clock.
+    Clock,
+    /// A conversion: `TRUNC`, whose name [`conversion`] reads.
+    Convert,
+    /// Refused by the simulator with a compile error (BITADR: bit
+    /// addresses of located variables, which it does not have).
+    NotSimulated,
+}
+
+/// A standard function.
+pub struct Function {
+    pub name: &'static str,
+    /// Parameter names in position order; the extensible functions (ADD,
+    /// MAX, MUX …) also take `IN0`, `IN1` … after these.
+    pub params: &'static [&'static str],
+    pub result: Yields,
+    pub takes: Takes,
+    /// Fewest and most arguments (`None`: extensible).
+    pub min_args: usize,
+    pub max_args: Option<usize>,
+    pub sim: Runs,
+}
+
+const IN: &[&str] = &["IN"];
+const NONE: &[&str] = &[];
+const EXTENSIBLE: &[&str] = &[];
+
+const fn f(
+    name: &'static str,
+    params: &'static [&'static str],
+    result: Yields,
+    takes: Takes,
+    (min_args, max_args): (usize, Option<usize>),
+    sim: Runs,
+) -> Function {
+    Function {
+        name,
+        params,
+        result,
+        takes,
+        min_args,
+        max_args,
+        sim,
+    }
+}
+
+const ONE: (usize, Option<usize>) = (1, Some(1));
+const TWO: (usize, Option<usize>) = (2, Some(2));
+const THREE: (usize, Option<usize>) = (3, Some(3));
+const TWO_OR_MORE: (usize, Option<usize>) = (2, None);
+
+use Takes::{Any, Numbers, NumbersOrDurations};
+use Yields::{ArgType, CommonFrom, PointerToArg, RealOfArg, Returns};
+
+/// Every standard function but the `*_TO_*` conversions, which
+/// [`conversion`] reads from their names.
+pub const FUNCTIONS: &[Function] = &[
+    f(
+        "ABS",
+        IN,
+        ArgType(0),
+        NumbersOrDurations,
+        ONE,
+        Runs::Native(Native::Abs),
+    ),
+    f("NEG", IN, ArgType(0), NumbersOrDurations, ONE, Runs::Negate),
+    f("MOVE", IN, ArgType(0), Any, ONE, Runs::Move),
+    f(
+        "SQRT",
+        IN,
+        RealOfArg(0),
+        Numbers,
+        ONE,
+        Runs::Native(Native::Sqrt),
+    ),
+    f(
+        "LN",
+        IN,
+        RealOfArg(0),
+        Numbers,
+        ONE,
+        Runs::Native(Native::Ln),
+    ),
+    f(
+        "LOG",
+        IN,
+        RealOfArg(0),
+        Numbers,
+        ONE,
+        Runs::Native(Native::Log),
+    ),
+    f(
+        "EXP",
+        IN,
+        RealOfArg(0),
+        Numbers,
+        ONE,
+        Runs::Native(Native::Exp),
+    ),
+    f(
+        "SIN",
+        IN,
+        RealOfArg(0),
+        Numbers,
+        ONE,
+        Runs::Native(Native::Sin),
+    ),
+    f(
+        "COS",
+        IN,
+        RealOfArg(0),
+        Numbers,
+        ONE,
+        Runs::Native(Native::Cos),
+    ),
+    f(
+        "TAN",
+        IN,
+        RealOfArg(0),
+        Numbers,
+        ONE,
+        Runs::Native(Native::Tan),
+    ),
+    f(
+        "ASIN",
+        IN,
+        RealOfArg(0),
+        Numbers,
+        ONE,
+        Runs::Native(Native::Asin),
+    ),
+    f(
+        "ACOS",
+        IN,
+        RealOfArg(0),
+        Numbers,
+        ONE,
+        Runs::Native(Native::Acos),
+    ),
+    f(
+        "ATAN",
+        IN,
+        RealOfArg(0),
+        Numbers,
+        ONE,
+        Runs::Native(Native::Atan),
+    ),
+    f(
+        "ATAN2",
+        &["Y", "X"],
+        RealOfArg(0),
+        Numbers,
+        TWO,
+        Runs::Native(Native::Atan2),
+    ),
+    f(
+        "EXPT",
+        &["IN1", "IN2"],
+        RealOfArg(0),
+        Numbers,
+        TWO,
+        Runs::Native(Native::Expt),
+    ),
+    f(
+        "ADD",
+        EXTENSIBLE,
+        CommonFrom(0),
+        Any,
+        TWO_OR_MORE,
+        Runs::Operator(BinaryOp::Add),
+    ),
+    f(
+        "MUL",
+        EXTENSIBLE,
+        CommonFrom(0),
+        Any,
+        TWO_OR_MORE,
+        Runs::Operator(BinaryOp::Mul),
+    ),
+    f(
+        "SUB",
+        IN_1_2,
+        CommonFrom(0),
+        Any,
+        TWO,
+        Runs::Operator(BinaryOp::Sub),
+    ),
+    f(
+        "DIV",
+        IN_1_2,
+        CommonFrom(0),
+        Any,
+        TWO,
+        Runs::Operator(BinaryOp::Div),
+    ),
+    f(
+        "MOD",
+        IN_1_2,
+        CommonFrom(0),
+        Any,
+        TWO,
+        Runs::Operator(BinaryOp::Mod),
+    ),
+    f(
+        "SHL",
+        &["IN", "N"],
+        ArgType(0),
+        Any,
+        TWO,
+        Runs::Native(Native::Shl),
+    ),
+    f(
+        "SHR",
+        &["IN", "N"],
+        ArgType(0),
+        Any,
+        TWO,
+        Runs::Native(Native::Shr),
+    ),
+    f(
+        "ROL",
+        &["IN", "N"],
+        ArgType(0),
+        Any,
+        TWO,
+        Runs::Native(Native::Rol),
+    ),
+    f(
+        "ROR",
+        &["IN", "N"],
+        ArgType(0),
+        Any,
+        TWO,
+        Runs::Native(Native::Ror),
+    ),
+    f(
+        "SEL",
+        &["G", "IN0", "IN1"],
+        CommonFrom(1),
+        Any,
+        THREE,
+        Runs::Native(Native::Sel),
+    ),
+    f(
+        "MAX",
+        EXTENSIBLE,
+        CommonFrom(0),
+        Any,
+        TWO_OR_MORE,
+        Runs::Native(Native::Max),
+    ),
+    f(
+        "MIN",
+        EXTENSIBLE,
+        CommonFrom(0),
+        Any,
+        TWO_OR_MORE,
+        Runs::Native(Native::Min),
+    ),
+    f(
+        "LIMIT",
+        &["MN", "IN", "MX"],
+        CommonFrom(0),
+        Any,
+        THREE,
+        Runs::Native(Native::Limit),
+    ),
+    f(
+        "MUX",
+        &["K"],
+        CommonFrom(1),
+        Any,
+        TWO_OR_MORE,
+        Runs::Native(Native::Mux),
+    ),
+    f(
+        "GT",
+        EXTENSIBLE,
+        Returns("BOOL"),
+        Any,
+        TWO_OR_MORE,
+        Runs::Operator(BinaryOp::Gt),
+    ),
+    f(
+        "GE",
+        EXTENSIBLE,
+        Returns("BOOL"),
+        Any,
+        TWO_OR_MORE,
+        Runs::Operator(BinaryOp::Ge),
+    ),
+    f(
+        "EQ",
+        EXTENSIBLE,
+        Returns("BOOL"),
+        Any,
+        TWO_OR_MORE,
+        Runs::Operator(BinaryOp::Eq),
+    ),
+    f(
+        "LE",
+        EXTENSIBLE,
+        Returns("BOOL"),
+        Any,
+        TWO_OR_MORE,
+        Runs::Operator(BinaryOp::Le),
+    ),
+    f(
+        "LT",
+        EXTENSIBLE,
+        Returns("BOOL"),
+        Any,
+        TWO_OR_MORE,
+        Runs::Operator(BinaryOp::Lt),
+    ),
+    f(
+        "NE",
+        EXTENSIBLE,
+        Returns("BOOL"),
+        Any,
+        TWO_OR_MORE,
+        Runs::Operator(BinaryOp::Ne),
+    ),
+    f(
+        "LEN",
+        IN,
+        Returns("INT"),
+        Any,
+        ONE,
+        Runs::Native(Native::Len),
+    ),
+    f(
+        "FIND",
+        &["IN1", "IN2"],
+        Returns("INT"),
+        Any,
+        TWO,
+        Runs::Native(Native::Find),
+    ),
+    f(
+        "LEFT",
+        &["IN", "L"],
+        ArgType(0),
+        Any,
+        TWO,
+        Runs::Native(Native::Left),
+    ),
+    f(
+        "RIGHT",
+        &["IN", "L"],
+        ArgType(0),
+        Any,
+        TWO,
+        Runs::Native(Native::Right),
+    ),
+    f(
+        "MID",
+        &["IN", "L", "P"],
+        ArgType(0),
+        Any,
+        THREE,
+        Runs::Native(Native::Mid),
+    ),
+    f(
+        "INSERT",
+        &["IN1", "IN2", "P"],
+        ArgType(0),
+        Any,
+        THREE,
+        Runs::Native(Native::Insert),
+    ),
+    f(
+        "DELETE",
+        &["IN", "L", "P"],
+        ArgType(0),
+        Any,
+        THREE,
+        Runs::Native(Native::Delete),
+    ),
+    f(
+        "REPLACE",
+        &["IN1", "IN2", "L", "P"],
+        ArgType(0),
+        Any,
+        (4, Some(4)),
+        Runs::Native(Native::Replace),
+    ),
+    f(
+        "CONCAT",
+        EXTENSIBLE,
+        Returns("STRING"),
+        Any,
+        TWO_OR_MORE,
+        Runs::Native(Native::Concat),
+    ),
+    f("TRUNC", IN, Returns("DINT"), Any, ONE, Runs::Convert),
+    f("ADR", IN, PointerToArg, Any, ONE, Runs::Address),
+    f("SIZEOF", IN, Returns("UDINT"), Any, ONE, Runs::SizeOf),
+    f("BITADR", IN, Returns("DWORD"), Any, ONE, Runs::NotSimulated),
+    // CODESYS: TIME() is the time since start-up.
+    f(
+        "TIME",
+        NONE,
+        Returns("TIME"),
+        Any,
+        (0, Some(0)),
+        Runs::Clock,
+    ),
+    f(
+        "LTIME",
+        NONE,
+        Returns("LTIME"),
+        Any,
+        (0, Some(0)),
+        Runs::Clock,
+    ),
+];
+
+const IN_1_2: &[&str] = &["IN1", "IN2"];
+
+/// The standard function of that (upper-case) name; `__ADR` is CODESYS's
+/// other name of `ADR`.
+pub fn standard_function(name: &str) -> Option<&'static Function> {
+    let name = if name == "__ADR" { "ADR" } else { name };
+    FUNCTIONS.iter().find(|f| f.name == name)
+}
+
+/// Names of the standard function blocks.
+pub fn function_block_names() -> impl Iterator<Item = &'static str> {
+    FUNCTION_BLOCKS.iter().map(|b| b.name)
+}
+
+/// Names of the standard functions (the `*_TO_*` conversions aside).
+pub fn function_names() -> impl Iterator<Item = &'static str> {
+    FUNCTIONS.iter().map(|f| f.name)
+}
+
+/// How a standard function's result type is found, for the checker.
 pub enum StdFn {
     /// A fixed result type.
     Returns(Ty),
@@ -76,132 +582,112 @@ pub enum StdFn {
     PointerToArg,
 }
 
+/// A standard function or conversion as the checker types a call of it.
 pub struct StdFnSig {
     pub result: StdFn,
+    pub takes: Takes,
     /// Fewest and most arguments (`None`: extensible).
     pub min_args: usize,
     pub max_args: Option<usize>,
 }
 
+/// The signature of a standard function or a conversion.
 pub fn function(name: &str) -> Option<StdFnSig> {
-    use StdFn::*;
-    let s = |result, min_args, max_args| {
-        Some(StdFnSig {
-            result,
-            min_args,
-            max_args,
-        })
+    if let Some(f) = standard_function(name) {
+        let elementary = |t| Ty::elementary(t).expect("the table names elementary types");
+        return Some(StdFnSig {
+            result: match f.result {
+                Returns(t) => StdFn::Returns(elementary(t)),
+                CommonFrom(i) => StdFn::CommonFrom(i),
+                ArgType(i) => StdFn::ArgType(i),
+                RealOfArg(i) => StdFn::RealOfArg(i),
+                PointerToArg => StdFn::PointerToArg,
+            },
+            takes: f.takes,
+            min_args: f.min_args,
+            max_args: f.max_args,
+        });
+    }
+    conversion(name).map(|c| StdFnSig {
+        result: StdFn::Returns(c.to),
+        takes: Takes::Any,
+        min_args: 1,
+        max_args: Some(1),
+    })
+}
+
+/// What is wrong with calling a function of that arity with `n` arguments:
+/// "takes 2 argument(s), not 3".
+pub fn wrong_arity(min_args: usize, max_args: Option<usize>, n: usize) -> Option<String> {
+    if n >= min_args && max_args.is_none_or(|m| n <= m) {
+        return None;
+    }
+    let want = match max_args {
+        Some(m) if m == min_args => format!("{m}"),
+        Some(m) => format!("{min_args} to {m}"),
+        None => format!("at least {min_args}"),
     };
-    match name {
-        "ABS" | "NEG" | "MOVE" => s(ArgType(0), 1, Some(1)),
-        "SQRT" | "LN" | "LOG" | "EXP" | "SIN" | "COS" | "TAN" | "ASIN" | "ACOS" | "ATAN" => {
-            s(RealOfArg(0), 1, Some(1))
-        }
-        "ATAN2" | "EXPT" => s(RealOfArg(0), 2, Some(2)),
-        "ADD" | "MUL" => s(CommonFrom(0), 2, None),
-        "SUB" | "DIV" | "MOD" => s(CommonFrom(0), 2, Some(2)),
-        "SHL" | "SHR" | "ROL" | "ROR" => s(ArgType(0), 2, Some(2)),
-        "SEL" => s(CommonFrom(1), 3, Some(3)),
-        "MAX" | "MIN" => s(CommonFrom(0), 2, None),
-        "LIMIT" => s(CommonFrom(0), 3, Some(3)),
-        "MUX" => s(CommonFrom(1), 2, None),
-        "GT" | "GE" | "EQ" | "LE" | "LT" | "NE" => s(Returns(Ty::Bool), 2, None),
-        "LEN" => s(
-            Returns(Ty::Int {
-                bits: 16,
-                signed: true,
-            }),
-            1,
-            Some(1),
-        ),
-        "FIND" => s(
-            Returns(Ty::Int {
-                bits: 16,
-                signed: true,
-            }),
-            2,
-            Some(2),
-        ),
-        "LEFT" | "RIGHT" => s(ArgType(0), 2, Some(2)),
-        "MID" | "INSERT" | "DELETE" => s(ArgType(0), 3, Some(3)),
-        "REPLACE" => s(ArgType(0), 4, Some(4)),
-        "CONCAT" => s(Returns(Ty::String { wide: false }), 2, None),
-        "TRUNC" => s(
-            Returns(Ty::Int {
-                bits: 32,
-                signed: true,
-            }),
-            1,
-            Some(1),
-        ),
-        "ADR" | "__ADR" => s(PointerToArg, 1, Some(1)),
-        "SIZEOF" => s(
-            Returns(Ty::Int {
-                bits: 32,
-                signed: false,
-            }),
-            1,
-            Some(1),
-        ),
-        "BITADR" => s(Returns(Ty::Bits(32)), 1, Some(1)),
-        // CODESYS: TIME() is the time since start-up.
-        "TIME" => s(Returns(Ty::Time), 0, Some(0)),
-        "LTIME" => s(Returns(Ty::LTime), 0, Some(0)),
-        _ => conversion(name).map(|to| StdFnSig {
-            result: Returns(to),
-            min_args: 1,
-            max_args: Some(1),
-        }),
-    }
+    Some(format!("takes {want} argument(s), not {n}"))
 }
 
-/// `INT_TO_REAL`, `TO_DINT`, `TRUNC_INT`, `BCD_TO_INT`… → the target type.
-fn conversion(name: &str) -> Option<Ty> {
-    let target = name
-        .strip_prefix("TO_")
-        .or_else(|| name.strip_prefix("TRUNC_"))
-        .or_else(|| name.split_once("_TO_").map(|(_, to)| to))?;
-    if let Some((from, _)) = name.split_once("_TO_") {
-        if from != "BCD" && !from.is_empty() && Ty::elementary(from).is_none() {
-            return None;
-        }
-    }
-    match target {
-        "BCD" => Some(Ty::Bits(32)),
-        _ => Ty::elementary(target),
-    }
+/// How a conversion converts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConvKind {
+    Plain,
+    /// Towards zero (`TRUNC`, `TRUNC_INT`).
+    Trunc,
+    FromBcd,
+    ToBcd,
 }
 
-/// The parameter names of a standard function, in position order; the
-/// extensible ones (ADD, MAX, MUX …) also take `IN0`, `IN1` … after these.
-pub fn function_params(name: &str) -> &'static [&'static str] {
-    match name {
-        "SEL" => &["G", "IN0", "IN1"],
-        "MUX" => &["K"],
-        "LIMIT" => &["MN", "IN", "MX"],
-        "SHL" | "SHR" | "ROL" | "ROR" => &["IN", "N"],
-        "LEFT" | "RIGHT" => &["IN", "L"],
-        "MID" => &["IN", "L", "P"],
-        "INSERT" => &["IN1", "IN2", "P"],
-        "DELETE" => &["IN", "L", "P"],
-        "REPLACE" => &["IN1", "IN2", "L", "P"],
-        "FIND" => &["IN1", "IN2"],
-        "ATAN2" => &["Y", "X"],
-        "EXPT" => &["IN1", "IN2"],
-        "ADD" | "MUL" | "MAX" | "MIN" | "GT" | "GE" | "EQ" | "LE" | "LT" | "NE" | "CONCAT"
-        | "AND" | "OR" | "XOR" => &[],
-        _ => &["IN"],
+/// A conversion function read from its name.
+#[derive(Debug, PartialEq)]
+pub struct Conversion {
+    pub kind: ConvKind,
+    pub to: Ty,
+}
+
+/// `INT_TO_REAL`, `TO_DINT`, `TRUNC`, `TRUNC_INT`, `BCD_TO_INT`, `INT_TO_BCD`…
+pub fn conversion(name: &str) -> Option<Conversion> {
+    let c = |kind, to| Some(Conversion { kind, to });
+    if name == "TRUNC" {
+        return c(
+            ConvKind::Trunc,
+            Ty::Int {
+                bits: 32,
+                signed: true,
+            },
+        );
     }
+    if let Some(t) = name.strip_prefix("TRUNC_") {
+        return c(ConvKind::Trunc, Ty::elementary(t)?);
+    }
+    let (from, to) = match name.strip_prefix("TO_") {
+        Some(to) => ("", to),
+        None => name.split_once("_TO_")?,
+    };
+    if from == "BCD" {
+        return c(ConvKind::FromBcd, Ty::elementary(to)?);
+    }
+    if !from.is_empty() && Ty::elementary(from).is_none() {
+        return None;
+    }
+    if to == "BCD" {
+        return c(ConvKind::ToBcd, Ty::Bits(32));
+    }
+    c(ConvKind::Plain, Ty::elementary(to)?)
 }
 
 /// Where a named argument of a standard function goes (an index to sort
 /// by), or `None` when the function has no parameter of that name.
 pub fn named_position(function: &str, param: &str) -> Option<usize> {
-    let names = function_params(function);
+    let (names, extensible) = match standard_function(function) {
+        Some(f) => (f.params, f.max_args.is_none()),
+        None => (IN, false),
+    };
     if let Some(i) = names.iter().position(|p| p.eq_ignore_ascii_case(param)) {
         return Some(i);
     }
-    let extensible = names.is_empty() || function == "MUX";
     let n: usize = param
         .to_ascii_uppercase()
         .strip_prefix("IN")?
@@ -212,32 +698,22 @@ pub fn named_position(function: &str, param: &str) -> Option<usize> {
 
 /// The parameter names of a standard function as a person reads them.
 pub fn describe_params(function: &str) -> String {
-    let names = function_params(function);
-    match (names.is_empty(), function == "MUX") {
-        (true, _) => "IN1, IN2, …".into(),
+    let (names, extensible) = match standard_function(function) {
+        Some(f) => (f.params, f.max_args.is_none()),
+        None => (IN, false),
+    };
+    match (names.is_empty(), extensible) {
+        (true, true) => "IN1, IN2, …".into(),
         (false, true) => format!("{}, IN0, IN1, …", names.join(", ")),
+        (true, false) => "none".into(),
         (false, false) => names.join(", "),
     }
 }
 
-/// The operator a standard function is the function form of (`ADD` is `+`,
-/// `GT` is `>` …): it is typed, and runs, as that operator.
+/// The operator a standard function is the function form of.
 pub fn operator(name: &str) -> Option<BinaryOp> {
-    Some(match name {
-        "ADD" => BinaryOp::Add,
-        "MUL" => BinaryOp::Mul,
-        "SUB" => BinaryOp::Sub,
-        "DIV" => BinaryOp::Div,
-        "MOD" => BinaryOp::Mod,
-        "GT" => BinaryOp::Gt,
-        "GE" => BinaryOp::Ge,
-        "EQ" => BinaryOp::Eq,
-        "LE" => BinaryOp::Le,
-        "LT" => BinaryOp::Lt,
-        "NE" => BinaryOp::Ne,
-        "AND" => BinaryOp::And,
-        "OR" => BinaryOp::Or,
-        "XOR" => BinaryOp::Xor,
-        _ => return None,
-    })
+    match standard_function(name)?.sim {
+        Runs::Operator(op) => Some(op),
+        _ => None,
+    }
 }

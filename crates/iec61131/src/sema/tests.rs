@@ -160,15 +160,36 @@ END_FUNCTION_BLOCK
 /// checker's lookups and, for blocks, implemented by the simulator.
 #[test]
 fn the_standard_library_lists_what_checker_and_simulator_know() {
-    for name in stdlib::FUNCTION_BLOCK_NAMES {
-        assert!(stdlib::function_block(name).is_some(), "{name}");
+    // One entry per simulated block, in the simulator's order.
+    use crate::sim::stdfb::StdFb;
+    assert_eq!(stdlib::FUNCTION_BLOCKS.len(), StdFb::Rs as usize + 1);
+    for b in stdlib::FUNCTION_BLOCKS {
+        assert_eq!(StdFb::from_name(b.name), Some(b.sim));
+        assert_eq!(b.sim.name(), b.name);
+    }
+    let mut natives = Vec::new();
+    for f in stdlib::FUNCTIONS {
+        let sig = stdlib::function(f.name).expect("listed functions have a signature");
+        assert_eq!((sig.min_args, sig.max_args), (f.min_args, f.max_args));
         assert!(
-            crate::sim::stdfb::StdFb::from_name(name).is_some(),
-            "{name} is simulated"
+            f.params.len() <= f.max_args.unwrap_or(usize::MAX),
+            "{}: more names than arguments",
+            f.name
         );
+        if let stdlib::Runs::Native(n) = f.sim {
+            assert!(!natives.contains(&n), "{} shares {n:?}", f.name);
+            natives.push(n);
+        }
     }
-    for name in stdlib::FUNCTION_NAMES {
-        assert!(stdlib::function(name).is_some(), "{name}");
-    }
+    assert_eq!(stdlib::describe_params("SUB"), "IN1, IN2");
+    assert_eq!(stdlib::describe_params("MUX"), "K, IN0, IN1, …");
+    assert_eq!(stdlib::describe_params("TIME"), "none");
+    assert_eq!(stdlib::named_position("ADD", "IN3"), Some(3));
+    assert_eq!(stdlib::named_position("SUB", "IN3"), None);
+    assert!(stdlib::function("__ADR").is_some() && stdlib::function("BOGUS_TO_INT").is_none());
+    assert_eq!(
+        stdlib::conversion("INT_TO_BCD").map(|c| c.kind),
+        Some(stdlib::ConvKind::ToBcd)
+    );
     assert!(stdlib::function_block("TONX").is_none());
 }

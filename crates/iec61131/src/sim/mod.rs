@@ -1,7 +1,7 @@
 //! The scan-cycle simulator: Structured Text run deterministically, with no
 //! PLC and no external compiler.
 //!
-//! - [`compile`]: checked syntax trees to [`ir::Program`]: names resolved to cell
+//! - [`lower`]: checked syntax trees to [`ir::Program`]: names resolved to cell
 //!   offsets, types to layouts, implicit conversions made explicit.
 //! - [`exec`]: the interpreter over a flat memory of cells, with the virtual
 //!   clock, the loop watchdog and runtime faults.
@@ -9,18 +9,18 @@
 //! - [`session`]: one POU under test, variables by name, values as JSON.
 //! - [`vectors`]: the test-vector format, its validation, and the report.
 
-pub mod compile;
 pub mod exec;
 pub mod ir;
+pub mod lower;
 pub mod session;
 pub mod stdfb;
 pub mod stdfn;
 pub mod value;
 pub mod vectors;
 
-pub use compile::CompileError;
 pub use exec::{Fault, FaultKind};
 pub use ir::Program;
+pub use lower::CompileError;
 pub use session::Session;
 pub use vectors::{Report, Vectors};
 
@@ -63,7 +63,7 @@ pub fn load_project(texts: &[&str], libraries: &[&str]) -> Result<Program, LoadE
         .filter(|(i, _)| sound[*i])
         .map(|(_, p)| &p.file)
         .collect();
-    Ok(compile::compile_with(&model, &files))
+    Ok(lower::compile_with(&model, &files))
 }
 
 #[cfg(test)]

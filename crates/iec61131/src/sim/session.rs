@@ -199,7 +199,7 @@ fn member(prog: &Program, t: &SType, name: &str) -> Option<(u32, SType)> {
         SType::StdFb(f) => {
             let params = f.params();
             let k = params.iter().position(|p| p.0.eq_ignore_ascii_case(name))?;
-            let n = super::compile::elementary(params[k].1)?;
+            let n = super::lower::elementary(params[k].1)?;
             Some((k as u32, SType::num(n)))
         }
         _ => None,
@@ -465,7 +465,7 @@ pub fn to_json(prog: &Program, t: &SType, cells: &[Value]) -> Json {
         SType::StdFb(f) => {
             let mut m = Map::new();
             for (k, (name, ty, _)) in f.params().iter().enumerate() {
-                let n = super::compile::elementary(ty).unwrap_or(Num::Bool);
+                let n = super::lower::elementary(ty).unwrap_or(Num::Bool);
                 m.insert(
                     name.to_string(),
                     scalar_json(n, cells.get(k).unwrap_or(&Value::I(0))),

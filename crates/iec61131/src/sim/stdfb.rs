@@ -28,54 +28,27 @@ pub enum StdFb {
 
 impl StdFb {
     pub fn from_name(upper: &str) -> Option<StdFb> {
-        Some(match upper {
-            "TON" => StdFb::Ton,
-            "TOF" => StdFb::Tof,
-            "TP" => StdFb::Tp,
-            "LTON" => StdFb::LTon,
-            "LTOF" => StdFb::LTof,
-            "LTP" => StdFb::LTp,
-            "R_TRIG" => StdFb::RTrig,
-            "F_TRIG" => StdFb::FTrig,
-            "CTU" => StdFb::Ctu,
-            "CTD" => StdFb::Ctd,
-            "CTUD" => StdFb::Ctud,
-            "SR" => StdFb::Sr,
-            "RS" => StdFb::Rs,
-            _ => return None,
-        })
+        stdlib::function_block(upper).map(|b| b.sim)
+    }
+
+    /// Its entry in the standard library's table, which lists the blocks in
+    /// this enum's order (a test holds them so): an index, as a call reads
+    /// the block's size on every cycle.
+    fn def(self) -> &'static stdlib::FunctionBlock {
+        &stdlib::FUNCTION_BLOCKS[self as usize]
     }
 
     pub fn name(self) -> &'static str {
-        match self {
-            StdFb::Ton => "TON",
-            StdFb::Tof => "TOF",
-            StdFb::Tp => "TP",
-            StdFb::LTon => "LTON",
-            StdFb::LTof => "LTOF",
-            StdFb::LTp => "LTP",
-            StdFb::RTrig => "R_TRIG",
-            StdFb::FTrig => "F_TRIG",
-            StdFb::Ctu => "CTU",
-            StdFb::Ctd => "CTD",
-            StdFb::Ctud => "CTUD",
-            StdFb::Sr => "SR",
-            StdFb::Rs => "RS",
-        }
-    }
-
-    fn sig(self) -> stdlib::StdFb {
-        stdlib::function_block(self.name())
-            .expect("every simulated block is in the checker's library")
+        self.def().name
     }
 
     /// Parameters in cell order: (name, elementary type name, is input).
     pub fn params(self) -> Vec<(&'static str, &'static str, bool)> {
-        let sig = self.sig();
-        sig.inputs
+        let def = self.def();
+        def.inputs
             .iter()
             .map(|&(n, t)| (n, t, true))
-            .chain(sig.outputs.iter().map(|&(n, t)| (n, t, false)))
+            .chain(def.outputs.iter().map(|&(n, t)| (n, t, false)))
             .collect()
     }
 
@@ -89,14 +62,8 @@ impl StdFb {
     }
 
     pub fn size(self) -> u32 {
-        let params = match self {
-            StdFb::RTrig | StdFb::FTrig => 2,
-            StdFb::Sr | StdFb::Rs => 3,
-            StdFb::Ton | StdFb::Tof | StdFb::Tp | StdFb::LTon | StdFb::LTof | StdFb::LTp => 4,
-            StdFb::Ctu | StdFb::Ctd => 5,
-            StdFb::Ctud => 8,
-        };
-        params + self.state_cells()
+        let def = self.def();
+        (def.inputs.len() + def.outputs.len()) as u32 + self.state_cells()
     }
 
     pub fn template(self) -> Vec<Value> {

@@ -48,46 +48,6 @@ pub enum StdFn {
     ToBcd,
 }
 
-impl StdFn {
-    pub fn from_name(upper: &str) -> Option<StdFn> {
-        use StdFn::*;
-        Some(match upper {
-            "ABS" => Abs,
-            "SQRT" => Sqrt,
-            "LN" => Ln,
-            "LOG" => Log,
-            "EXP" => Exp,
-            "SIN" => Sin,
-            "COS" => Cos,
-            "TAN" => Tan,
-            "ASIN" => Asin,
-            "ACOS" => Acos,
-            "ATAN" => Atan,
-            "ATAN2" => Atan2,
-            "EXPT" => Expt,
-            "SHL" => Shl,
-            "SHR" => Shr,
-            "ROL" => Rol,
-            "ROR" => Ror,
-            "SEL" => Sel,
-            "MAX" => Max,
-            "MIN" => Min,
-            "LIMIT" => Limit,
-            "MUX" => Mux,
-            "LEN" => Len,
-            "LEFT" => Left,
-            "RIGHT" => Right,
-            "MID" => Mid,
-            "INSERT" => Insert,
-            "DELETE" => Delete,
-            "REPLACE" => Replace,
-            "FIND" => Find,
-            "CONCAT" => Concat,
-            _ => return None,
-        })
-    }
-}
-
 /// Compares two values of kind `n`.
 pub fn compare(n: Num, a: &Value, b: &Value) -> std::cmp::Ordering {
     match n {

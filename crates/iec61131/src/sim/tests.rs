@@ -624,3 +624,28 @@ fn code_runs_with_the_library_sources_it_uses() {
         .iter()
         .any(|d| d.message.contains("no member `z`")));
 }
+
+/// Named arguments go where the one standard-library table puts them, in
+/// the checker and the simulator alike. Before the table SUB's IN1 and IN2
+/// were refused, and the checker typed `MID(P := 2, L := 3, IN := s)` by its
+/// first written argument (an INT) where the simulator took IN.
+#[test]
+fn named_arguments_of_standard_functions_run_where_the_table_puts_them() {
+    let src = "
+FUNCTION F : INT
+VAR_INPUT n : INT; END_VAR
+VAR_OUTPUT part : STRING; lim : INT; shifted : WORD; END_VAR
+F := SUB(IN2 := 3, IN1 := n);
+part := MID(P := 2, L := 3, IN := 'conveyor');
+lim := LIMIT(MX := 10, IN := n * 4, MN := 0);
+shifted := SHL(N := 4, IN := WORD#16#0F);
+END_FUNCTION";
+    let p = load_one(src);
+    let mut s = Session::new(&p, "F").unwrap();
+    s.set("n", &json!(5)).unwrap();
+    s.cycle(10.0).unwrap();
+    assert_eq!(s.get("F").unwrap(), json!(2));
+    assert_eq!(s.get("part").unwrap(), json!("onv"));
+    assert_eq!(s.get("lim").unwrap(), json!(10));
+    assert_eq!(s.get("shifted").unwrap(), json!(0xF0));
+}

@@ -478,3 +478,17 @@ fn the_random_programs_are_mostly_well_typed() {
     assert!(blocks >= 150, "{blocks} of 300 blocks check clean");
     assert!(exprs >= 30, "{exprs} of 300 expressions check clean");
 }
+
+/// CONCAT is typed as the strings it joins, by the checker as by the
+/// simulator (the checker said STRING, refusing `wide := CONCAT(a, b)`).
+#[test]
+fn concat_of_wide_strings_is_a_wide_string() {
+    let src = "FUNCTION_BLOCK F
+VAR_INPUT a, b : WSTRING; END_VAR
+VAR_OUTPUT o : WSTRING; n : INT; END_VAR
+o := CONCAT(a, b);
+n := LEN(CONCAT(a, b));
+END_FUNCTION_BLOCK";
+    assert_eq!(check_errors(src), Vec::<String>::new());
+    assert_eq!(disagreements(&[src]), Vec::<String>::new());
+}

@@ -521,7 +521,8 @@ pub const FUNCTIONS: &[Function] = &[
     f(
         "CONCAT",
         EXTENSIBLE,
-        Returns("STRING"),
+        // The strings' own type: CONCAT of WSTRINGs is a WSTRING.
+        ArgType(0),
         Any,
         TWO_OR_MORE,
         Runs::Native(Native::Concat),

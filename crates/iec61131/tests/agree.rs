@@ -316,6 +316,21 @@ fn int_expr() -> impl Strategy<Value = String> {
     })
 }
 
+/// String expressions with the string functions, by position and by name.
+fn str_expr() -> impl Strategy<Value = String> {
+    let leaf =
+        prop_oneof![prop::sample::select(&["s", "s2", "'conveyor'"][..]).prop_map(str::to_string),];
+    leaf.prop_recursive(2, 8, 3, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("CONCAT({a}, {b})")),
+            (inner.clone(), int_expr()).prop_map(|(a, n)| format!("RIGHT({a}, {n})")),
+            (inner.clone(), int_expr())
+                .prop_map(|(a, n)| format!("MID(P := 2, L := {n}, IN := {a})")),
+            (inner.clone(), inner).prop_map(|(a, b)| format!("INSERT({a}, {b}, 1)")),
+        ]
+    })
+}
+
 /// Statements over the same variables: typed assignments, IF, CASE, FOR, a
 /// timer called with named parameters in either order and its outputs read.
 fn statements() -> impl Strategy<Value = String> {
@@ -325,6 +340,13 @@ fn statements() -> impl Strategy<Value = String> {
         int_expr().prop_map(|e| format!("lr := INT_TO_LREAL({e}) * 1.5;\n")),
         (int_expr(), int_expr()).prop_map(|(x, y)| format!("b := {x} >= {y};\n")),
         int_expr().prop_map(|e| format!("t := t + TIME#1ms * {e};\n")),
+        str_expr().prop_map(|e| format!("s := {e};\n")),
+        str_expr().prop_map(|e| format!("i := LEN({e}) + FIND({e}, 'ab');\n")),
+        (str_expr(), int_expr()).prop_map(|(e, n)| format!("s2 := LEFT(IN := {e}, L := {n});\n")),
+        Just("ws := CONCAT(ws, ws, ws);\n".to_string()),
+        int_expr().prop_map(|n| format!(
+            "wo := SHL(wo, 2) OR ROL(N := {n}, IN := wo);\ndw := WORD_TO_DWORD(wo) XOR dw;\n"
+        )),
         expr().prop_map(|e| format!("lr := {e};\n")),
     ];
     let timer = (any::<bool>(), int_expr()).prop_map(|(swap, e)| {
@@ -362,7 +384,7 @@ fn block(body: &str) -> String {
         .map(|(n, t)| format!("    {n} : {t};\n"))
         .collect();
     format!(
-        "FUNCTION_BLOCK FB\nVAR\n{decl}    k : INT;\n    tmr : TON;\nEND_VAR\n{body}END_FUNCTION_BLOCK\n"
+        "FUNCTION_BLOCK FB\nVAR\n{decl}    k : INT;\n    tmr : TON;\n    s : STRING;\n    s2 : STRING(10);\n    ws : WSTRING;\nEND_VAR\n{body}END_FUNCTION_BLOCK\n"
     )
 }
 

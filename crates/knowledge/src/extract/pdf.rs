@@ -27,210 +27,276 @@ pub fn extract(
     let size = std::fs::metadata(path)
         .map_err(|e| format!("cannot read: {e}"))?
         .len();
-    let mut notes = Vec::new();
-    // Poppler's text per page, when it ran.
-    let mut texts: Option<Vec<String>> = None;
-    if !opts.fallback {
-        let limit = opts.poppler_limit.unwrap_or_else(|| poppler_limit(size));
-        match poppler::pages(path, limit) {
-            Ok((pages, truncated)) => {
-                if truncated {
-                    notes.push(format!(
-                        "only the first {} MiB of text were indexed",
-                        super::MAX_TEXT_BYTES >> 20
-                    ));
-                }
-                texts = Some(pages);
-            }
-            Err(PopplerError::Encrypted) => return Err(PASSWORD.into()),
-            Err(PopplerError::Missing) => notes.push(
-                "poppler's pdftotext is not installed, so pdf-extract read this file (it gives no text for many Chinese and Japanese PDFs); install poppler-utils and poppler-data (`cargo xtask setup` does)".into(),
-            ),
-            Err(PopplerError::Failed(e)) => {
-                notes.push(format!("poppler failed ({e}); pdf-extract read this file"))
-            }
-        }
+    let mut read = Read::default();
+    let poppler = if opts.fallback {
+        None
+    } else {
+        by_poppler(path, opts, size, &mut read)?
+    };
+    let wanting = match &poppler {
+        Some(texts) => read.take(texts),
+        None => Vec::new(),
+    };
+    if poppler.is_none() || !wanting.is_empty() {
+        by_pdf_extract(path, opts, poppler.as_ref().map(|_| wanting), &mut read)?;
     }
+    let ocr = by_ocr(path, opts, &mut read, progress);
+    read.empty.retain(|n| !ocr.read.contains(n));
+    read.sections.sort_by_key(|s| s.page);
+    if read.sections.is_empty() {
+        return Err(nothing_read(&read, &ocr, opts));
+    }
+    let notes = notes(&read, &ocr, opts);
+    read.notes.extend(notes);
+    Ok(Extracted {
+        kind: Kind::Pdf,
+        pages: Some(read.pages.unwrap_or(0)),
+        sections: read.sections,
+        notes: read.notes,
+    })
+}
 
-    let mut sections = Vec::new();
-    let mut wanting: Vec<u32> = Vec::new();
-    if let Some(pages) = &texts {
-        for (i, t) in pages.iter().enumerate() {
+/// What the phases have read so far.
+#[derive(Default)]
+struct Read {
+    sections: Vec<Section>,
+    notes: Vec<String>,
+    /// Pages in the document, once a phase knows.
+    pages: Option<u32>,
+    /// Pages without text that draw images: OCR's work.
+    images_on: Vec<u32>,
+    /// Pages without text.
+    empty: Vec<u32>,
+    /// Pages whose text came from lopdf's extractor.
+    by_fallback: Vec<u32>,
+    /// What pdf-extract failed with, by page.
+    primary_errors: Vec<String>,
+}
+
+impl Read {
+    /// Takes poppler's page texts; returns the pages it gave nothing for.
+    fn take(&mut self, texts: &[String]) -> Vec<u32> {
+        self.pages = Some(texts.len() as u32);
+        let mut wanting = Vec::new();
+        for (i, t) in texts.iter().enumerate() {
             let n = i as u32 + 1;
             let text = dehyphenate(&tidy(t));
             if text.trim().is_empty() {
                 wanting.push(n);
             } else {
-                sections.push(page_section(n, text, None));
+                self.sections.push(page_section(n, text, None));
             }
         }
+        wanting
     }
+}
 
-    // pdf-extract and lopdf for what poppler did not give.
-    let mut pages_n = texts.as_ref().map(|p| p.len() as u32);
-    let mut doc = None;
-    let mut load_error = None;
-    if texts.is_none() || !wanting.is_empty() {
-        match load(path) {
-            Ok(d) => doc = Some(d),
-            Err(e) => load_error = Some(e),
+/// Poppler's text per page; `None` when it is missing or failed (noted).
+fn by_poppler(
+    path: &Path,
+    opts: &ExtractOptions,
+    size: u64,
+    read: &mut Read,
+) -> Result<Option<Vec<String>>, String> {
+    let limit = opts.poppler_limit.unwrap_or_else(|| poppler_limit(size));
+    match poppler::pages(path, limit) {
+        Ok((pages, truncated)) => {
+            if truncated {
+                read.notes.push(format!(
+                    "only the first {} MiB of text were indexed",
+                    super::MAX_TEXT_BYTES >> 20
+                ));
+            }
+            Ok(Some(pages))
+        }
+        Err(PopplerError::Encrypted) => Err(PASSWORD.into()),
+        Err(PopplerError::Missing) => {
+            read.notes.push(
+                "poppler's pdftotext is not installed, so pdf-extract read this file (it gives no text for many Chinese and Japanese PDFs); install poppler-utils and poppler-data (`cargo xtask setup` does)".into(),
+            );
+            Ok(None)
+        }
+        Err(PopplerError::Failed(e)) => {
+            read.notes
+                .push(format!("poppler failed ({e}); pdf-extract read this file"));
+            Ok(None)
         }
     }
-    let mut images_on: Vec<u32> = Vec::new();
-    let mut empty: Vec<u32> = Vec::new();
-    let mut by_fallback = Vec::new();
-    let mut primary_errors = Vec::new();
-    match (&doc, &texts) {
-        (Some(doc), _) => {
-            let pages = guarded("the PDF parser", || doc.get_pages())?;
-            pages_n.get_or_insert(pages.len() as u32);
-            let todo: Vec<u32> = if texts.is_some() {
-                wanting.clone()
-            } else {
-                pages.keys().copied().collect()
-            };
-            for n in todo {
-                let Some(&id) = pages.get(&n) else {
-                    empty.push(n);
-                    continue;
-                };
-                let mut text = String::new();
-                if !opts.fallback {
-                    match guarded("pdf-extract", || primary(doc, n)) {
-                        Ok(Ok(t)) => text = t,
-                        Ok(Err(e)) | Err(e) => primary_errors.push(format!("page {n}: {e}")),
-                    }
-                }
-                if text.trim().is_empty() {
-                    if let Ok(Ok(t)) = guarded("lopdf", || doc.extract_text(&[n])) {
-                        if !t.trim().is_empty() {
-                            text = t;
-                            by_fallback.push(n);
-                        }
-                    }
-                }
-                let text = dehyphenate(&tidy(&text));
-                if !text.trim().is_empty() {
-                    sections.push(page_section(n, text, None));
-                    continue;
-                }
-                let images = guarded("lopdf", || doc.get_page_images(id).map(|v| v.len()))
-                    .ok()
-                    .and_then(|r| r.ok())
-                    .unwrap_or(0);
-                if images > 0 {
-                    images_on.push(n);
-                }
-                empty.push(n);
-            }
-        }
+}
+
+/// pdf-extract, then lopdf's extractor, for the pages poppler gave nothing
+/// for (`wanting`), or for every page when poppler did not run (`None`).
+fn by_pdf_extract(
+    path: &Path,
+    opts: &ExtractOptions,
+    wanting: Option<Vec<u32>>,
+    read: &mut Read,
+) -> Result<(), String> {
+    let (doc, wanting) = match (load(path), wanting) {
+        (Ok(doc), wanting) => (doc, wanting),
         // Poppler read it and lopdf cannot: every empty page may be a scan.
-        (None, Some(_)) => {
-            images_on = wanting.clone();
-            empty = wanting.clone();
+        (Err(_), Some(wanting)) => {
+            read.images_on.clone_from(&wanting);
+            read.empty = wanting;
+            return Ok(());
         }
-        (None, None) => {
-            return Err(load_error.unwrap_or_else(|| "not a readable PDF".into()));
+        (Err(e), None) => return Err(e),
+    };
+    let pages = guarded("the PDF parser", || doc.get_pages())?;
+    read.pages.get_or_insert(pages.len() as u32);
+    let todo: Vec<u32> = wanting.unwrap_or_else(|| pages.keys().copied().collect());
+    for n in todo {
+        let Some(&id) = pages.get(&n) else {
+            read.empty.push(n);
+            continue;
+        };
+        let mut text = String::new();
+        if !opts.fallback {
+            match guarded("pdf-extract", || primary(&doc, n)) {
+                Ok(Ok(t)) => text = t,
+                Ok(Err(e)) | Err(e) => read.primary_errors.push(format!("page {n}: {e}")),
+            }
         }
-    }
-    let pages_n = pages_n.unwrap_or(0);
-
-    // OCR for pages that draw images and have no text.
-    let mut ocred = Vec::new();
-    let mut ocr_conf = 0f32;
-    let mut ocr_failed: Vec<String> = Vec::new();
-    let mut ocr_unavailable = None;
-    if opts.ocr && !images_on.is_empty() {
-        match ocr::languages() {
-            Err(e) => ocr_unavailable = Some(e),
-            Ok(_) => {
-                let total = images_on.len() as u32;
-                for (i, &n) in images_on.iter().enumerate() {
-                    progress(i as u32 + 1, total);
-                    match ocr::pdf_page(path, n) {
-                        Ok(t) if !t.text.trim().is_empty() => {
-                            ocr_conf += t.confidence;
-                            ocred.push(n);
-                            sections.push(page_section(n, tidy(&t.text), Some(t.confidence)));
-                        }
-                        Ok(_) => {}
-                        Err(e) => ocr_failed.push(format!("page {n}: {e}")),
-                    }
+        if text.trim().is_empty() {
+            if let Ok(Ok(t)) = guarded("lopdf", || doc.extract_text(&[n])) {
+                if !t.trim().is_empty() {
+                    text = t;
+                    read.by_fallback.push(n);
                 }
             }
         }
+        let text = dehyphenate(&tidy(&text));
+        if !text.trim().is_empty() {
+            read.sections.push(page_section(n, text, None));
+            continue;
+        }
+        let images = guarded("lopdf", || doc.get_page_images(id).map(|v| v.len()))
+            .ok()
+            .and_then(|r| r.ok())
+            .unwrap_or(0);
+        if images > 0 {
+            read.images_on.push(n);
+        }
+        read.empty.push(n);
     }
-    empty.retain(|n| !ocred.contains(n));
-    sections.sort_by_key(|s| s.page);
+    Ok(())
+}
 
-    if sections.is_empty() {
-        let scans = images_on.len();
-        return Err(if scans > 0 && !opts.ocr {
-            format!("needs OCR: no text layer ({scans} of {pages_n} pages are images only); OCR is turned off in the settings")
-        } else if let Some(e) = ocr_unavailable {
-            format!(
-                "needs OCR: no text layer ({scans} of {pages_n} pages are images only), and {e}"
-            )
-        } else if let Some(e) = ocr_failed.first() {
-            format!(
-                "no text layer, and OCR failed on {} of {scans} pages (first: {e})",
-                ocr_failed.len()
-            )
-        } else if scans > 0 {
-            format!("no text found: OCR read nothing on the {scans} of {pages_n} pages that are images only")
-        } else if let Some(e) = primary_errors.first() {
-            format!("no text could be extracted ({e})")
-        } else {
-            "no text found in the PDF".into()
-        });
+/// What OCR did.
+#[derive(Default)]
+struct Ocred {
+    /// Pages it read text from.
+    read: Vec<u32>,
+    confidence_sum: f32,
+    failed: Vec<String>,
+    /// Why it could not run (Tesseract or its languages missing).
+    unavailable: Option<String>,
+}
+
+/// OCR for the pages that draw images and have no text.
+fn by_ocr(
+    path: &Path,
+    opts: &ExtractOptions,
+    read: &mut Read,
+    progress: &mut dyn FnMut(u32, u32),
+) -> Ocred {
+    let mut out = Ocred::default();
+    if !opts.ocr || read.images_on.is_empty() {
+        return out;
     }
-    if !by_fallback.is_empty() && !opts.fallback {
-        let why = primary_errors
+    if let Err(e) = ocr::languages() {
+        out.unavailable = Some(e);
+        return out;
+    }
+    let total = read.images_on.len() as u32;
+    for (i, &n) in read.images_on.iter().enumerate() {
+        progress(i as u32 + 1, total);
+        match ocr::pdf_page(path, n) {
+            Ok(t) if !t.text.trim().is_empty() => {
+                out.confidence_sum += t.confidence;
+                out.read.push(n);
+                read.sections
+                    .push(page_section(n, tidy(&t.text), Some(t.confidence)));
+            }
+            Ok(_) => {}
+            Err(e) => out.failed.push(format!("page {n}: {e}")),
+        }
+    }
+    out
+}
+
+/// Why no page gave text, as the error the user sees.
+fn nothing_read(read: &Read, ocr: &Ocred, opts: &ExtractOptions) -> String {
+    let scans = read.images_on.len();
+    let pages_n = read.pages.unwrap_or(0);
+    if scans > 0 && !opts.ocr {
+        format!("needs OCR: no text layer ({scans} of {pages_n} pages are images only); OCR is turned off in the settings")
+    } else if let Some(e) = &ocr.unavailable {
+        format!("needs OCR: no text layer ({scans} of {pages_n} pages are images only), and {e}")
+    } else if let Some(e) = ocr.failed.first() {
+        format!(
+            "no text layer, and OCR failed on {} of {scans} pages (first: {e})",
+            ocr.failed.len()
+        )
+    } else if scans > 0 {
+        format!("no text found: OCR read nothing on the {scans} of {pages_n} pages that are images only")
+    } else if let Some(e) = read.primary_errors.first() {
+        format!("no text could be extracted ({e})")
+    } else {
+        "no text found in the PDF".into()
+    }
+}
+
+/// The notes on how the pages were read, after the phases' own.
+fn notes(read: &Read, ocr: &Ocred, opts: &ExtractOptions) -> Vec<String> {
+    let mut notes = Vec::new();
+    if !read.by_fallback.is_empty() && !opts.fallback {
+        let why = read
+            .primary_errors
             .first()
             .map(|e| format!(" (first error: {e})"))
             .unwrap_or_default();
         notes.push(format!(
             "pdf-extract found no text on {}{why}; lopdf's extractor was used",
-            pages_list(&by_fallback)
+            pages_list(&read.by_fallback)
         ));
     }
     if opts.fallback {
         notes.push("text from lopdf's extractor (pdf-extract failed on this file)".into());
     }
-    if !ocred.is_empty() {
+    if !ocr.read.is_empty() {
         notes.push(format!(
             "{} read by OCR (mean confidence {:.0} %)",
-            pages_list(&ocred),
-            ocr_conf / ocred.len() as f32
+            pages_list(&ocr.read),
+            ocr.confidence_sum / ocr.read.len() as f32
         ));
     }
-    if !ocr_failed.is_empty() {
+    if !ocr.failed.is_empty() {
         notes.push(format!(
             "OCR failed on {} (first: {})",
-            if ocr_failed.len() == 1 {
+            if ocr.failed.len() == 1 {
                 "1 page".to_owned()
             } else {
-                format!("{} pages", ocr_failed.len())
+                format!("{} pages", ocr.failed.len())
             },
-            ocr_failed[0]
+            ocr.failed[0]
         ));
     }
-    if !empty.is_empty() {
-        let scans = images_on.iter().filter(|n| empty.contains(n)).count();
-        let why = match (scans, opts.ocr, &ocr_unavailable) {
+    if !read.empty.is_empty() {
+        let scans = read
+            .images_on
+            .iter()
+            .filter(|n| read.empty.contains(n))
+            .count();
+        let why = match (scans, opts.ocr, &ocr.unavailable) {
             (0, _, _) => String::new(),
             (_, false, _) => format!(" ({scans} are images only; OCR is turned off)"),
             (_, true, Some(e)) => format!(" ({scans} are images only, and {e})"),
             (_, true, None) => format!(" ({scans} are images only)"),
         };
-        notes.push(format!("no text on {}{why}", pages_list(&empty)));
+        notes.push(format!("no text on {}{why}", pages_list(&read.empty)));
     }
-    Ok(Extracted {
-        kind: Kind::Pdf,
-        pages: Some(pages_n),
-        sections,
-        notes,
-    })
+    notes
 }
 
 fn page_section(n: u32, text: String, ocr: Option<f32>) -> Section {

@@ -459,19 +459,10 @@ impl Scope<'_, '_> {
                     }
                     // Typed in the standard's order: positional arguments, then
                     // named ones where their names put them (as the simulator runs them).
-                    let mut order: Vec<(usize, Ty)> = args
-                        .iter()
-                        .zip(arg_types)
-                        .enumerate()
-                        .map(|(k, (a, t))| {
-                            let at = a.name.as_ref().map_or(Some(k), |n| {
-                                stdlib::named_position(&u, &n.name).map(|p| args.len() + p)
-                            });
-                            (at.unwrap_or(usize::MAX), t)
-                        })
+                    let arg_types: Vec<Ty> = stdlib::standard_order(&u, args)
+                        .into_iter()
+                        .map(|k| arg_types[k].clone())
                         .collect();
-                    order.sort_by_key(|(at, _)| *at);
-                    let arg_types: Vec<Ty> = order.into_iter().map(|(_, t)| t).collect();
                     if let Some(wrong) = stdlib::wrong_arity(std.min_args, std.max_args, args.len())
                     {
                         self.err(Code::BadArgument, span, format!("{} {wrong}", n.name), None);

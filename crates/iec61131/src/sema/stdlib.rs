@@ -679,13 +679,19 @@ pub fn conversion(name: &str) -> Option<Conversion> {
     c(ConvKind::Plain, Ty::elementary(to)?)
 }
 
+/// A standard function's parameter names in position order, and whether it
+/// takes `IN0`, `IN1` … after them; a conversion takes IN.
+fn params_of(function: &str) -> (&'static [&'static str], bool) {
+    match standard_function(function) {
+        Some(f) => (f.params, f.max_args.is_none()),
+        None => (IN, false),
+    }
+}
+
 /// Where a named argument of a standard function goes (an index to sort
 /// by), or `None` when the function has no parameter of that name.
 pub fn named_position(function: &str, param: &str) -> Option<usize> {
-    let (names, extensible) = match standard_function(function) {
-        Some(f) => (f.params, f.max_args.is_none()),
-        None => (IN, false),
-    };
+    let (names, extensible) = params_of(function);
     if let Some(i) = names.iter().position(|p| p.eq_ignore_ascii_case(param)) {
         return Some(i);
     }
@@ -697,12 +703,30 @@ pub fn named_position(function: &str, param: &str) -> Option<usize> {
     extensible.then_some(n + names.len())
 }
 
+/// The arguments of a call of a standard function in the standard's order,
+/// as indices into `args`: positional ones as written, then named ones where
+/// their names put them, then names the function does not have (an error
+/// for the caller to report). The checker types, and the simulator runs, a
+/// call in this order.
+pub fn standard_order(function: &str, args: &[crate::ast::Arg]) -> Vec<usize> {
+    let mut order: Vec<(usize, usize)> = args
+        .iter()
+        .enumerate()
+        .map(|(k, a)| {
+            let at = match &a.name {
+                None => Some(k),
+                Some(n) => named_position(function, &n.name).map(|p| args.len() + p),
+            };
+            (at.unwrap_or(usize::MAX), k)
+        })
+        .collect();
+    order.sort_by_key(|&(at, _)| at);
+    order.into_iter().map(|(_, k)| k).collect()
+}
+
 /// The parameter names of a standard function as a person reads them.
 pub fn describe_params(function: &str) -> String {
-    let (names, extensible) = match standard_function(function) {
-        Some(f) => (f.params, f.max_args.is_none()),
-        None => (IN, false),
-    };
+    let (names, extensible) = params_of(function);
     match (names.is_empty(), extensible) {
         (true, true) => "IN1, IN2, …".into(),
         (false, true) => format!("{}, IN0, IN1, …", names.join(", ")),

@@ -15,21 +15,16 @@ impl<'a> Compiler<'a> {
         if args.iter().any(|a| a.output) {
             return err(span, format!("{u} has no outputs to connect with =>"));
         }
-        // Named arguments go where the standard puts them.
-        let mut slots: Vec<&ast::Expr> = Vec::with_capacity(args.len());
-        let mut named: Vec<(usize, &ast::Expr)> = Vec::new();
-        for a in args {
-            match &a.name {
-                Some(n) => {
-                    let pos = stdlib::named_position(u, &n.name)
-                        .ok_or((n.span, format!("{u} has no parameter `{}`", n.name)))?;
-                    named.push((pos, &a.value));
-                }
-                None => slots.push(&a.value),
+        for n in args.iter().filter_map(|a| a.name.as_ref()) {
+            if stdlib::named_position(u, &n.name).is_none() {
+                return err(n.span, format!("{u} has no parameter `{}`", n.name));
             }
         }
-        named.sort_by_key(|(p, _)| *p);
-        slots.extend(named.into_iter().map(|(_, e)| e));
+        // Named arguments go where the standard puts them.
+        let slots: Vec<&ast::Expr> = stdlib::standard_order(u, args)
+            .into_iter()
+            .map(|k| &args[k].value)
+            .collect();
         let typed = |e: Expr, ty: SType| Typed { e, ty, lit: false };
         let int = |bits| Num::Int { bits, signed: true };
         let Some(def) = stdlib::standard_function(u) else {

@@ -68,16 +68,27 @@ impl LoopDetector {
 
 /// Whether the last lines are one block of lines, `r` times in a row.
 fn repeating(lines: &[String], r: usize) -> bool {
-    (1..=MAX_PERIOD).any(|p| {
+    repeat_ending_at(lines, lines.len(), r).is_some()
+}
+
+/// The length (in lines) of a block that `lines[..end]` ends with `r`
+/// copies of in a row, if there is one: what a loop is, for this guard and
+/// for code that cuts a looping text back to before its repetition.
+pub fn repeat_ending_at<L: AsRef<str> + PartialEq>(
+    lines: &[L],
+    end: usize,
+    r: usize,
+) -> Option<usize> {
+    (1..=MAX_PERIOD).find(|&p| {
         let n = p * r;
-        if lines.len() < n {
+        if end < n {
             return false;
         }
-        let tail = &lines[lines.len() - n..];
+        let tail = &lines[end - n..end];
         let block = &tail[..p];
         let chars: usize = block
             .iter()
-            .map(|l| l.chars().filter(|c| !c.is_whitespace()).count())
+            .map(|l| l.as_ref().chars().filter(|c| !c.is_whitespace()).count())
             .sum();
         chars >= MIN_BLOCK_CHARS && tail.chunks(p).all(|c| c == block)
     })
@@ -101,7 +112,8 @@ fn shape(line: &str) -> String {
     out
 }
 
-fn normalise(line: &str) -> String {
+/// A line as the guard compares lines: trimmed, each run of spaces one space.
+pub fn normalise(line: &str) -> String {
     line.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 

@@ -4,16 +4,11 @@
 //! checker and the simulator can judge, instead of no candidate at all.
 //! Pure text work over the checker: tested without a model.
 
+use millwright_engine::loop_guard;
 use millwright_iec61131::ast::Item;
 use millwright_iec61131::{Analysis, Severity};
 
 use super::END;
-
-/// The longest block of lines whose repetition is cut (as the engine's loop
-/// guard looks for).
-const MAX_PERIOD: usize = 8;
-/// Shorter blocks (non-space characters) may repeat: `END_IF;` after `END_IF;`.
-const MIN_BLOCK_CHARS: usize = 16;
 
 /// The longest beginning of `body` that ends at a line's end, keeps only the
 /// first copy of a block of lines the model then repeated, and — after
@@ -48,33 +43,21 @@ fn statements(a: &Analysis) -> usize {
 /// Where the first repeated block of lines ends its first copy (a byte
 /// offset just after a newline), or the whole length when nothing repeats.
 fn before_repetition(body: &str) -> usize {
-    // Non-empty lines, spaces collapsed, with the offset after each.
-    let mut lines: Vec<(String, usize)> = Vec::new();
+    // Non-empty lines as the loop guard compares them, and the offset after each.
+    let mut lines: Vec<String> = Vec::new();
+    let mut ends: Vec<usize> = Vec::new();
     let mut start = 0;
     for (i, _) in body.match_indices('\n') {
-        let line = body[start..i]
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
+        let line = loop_guard::normalise(&body[start..i]);
         if !line.is_empty() {
-            lines.push((line, i + 1));
+            lines.push(line);
+            ends.push(i + 1);
         }
         start = i + 1;
     }
-    for k in 2..=lines.len() {
-        for p in 1..=MAX_PERIOD.min(k / 2) {
-            let first = &lines[k - 2 * p..k - p];
-            let second = &lines[k - p..k];
-            let chars: usize = first
-                .iter()
-                .map(|(l, _)| l.chars().filter(|c| !c.is_whitespace()).count())
-                .sum();
-            if chars >= MIN_BLOCK_CHARS && first.iter().zip(second).all(|(a, b)| a.0 == b.0) {
-                return first[p - 1].1;
-            }
-        }
-    }
-    body.len()
+    (2..=lines.len())
+        .find_map(|k| loop_guard::repeat_ending_at(&lines, k, 2).map(|p| ends[k - p - 1]))
+        .unwrap_or(body.len())
 }
 
 #[cfg(test)]

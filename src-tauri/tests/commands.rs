@@ -603,4 +603,40 @@ fn documents_are_indexed_with_progress_and_questions_stream_an_answer() {
         "one streamed attempt per round"
     );
     assert!(events.iter().filter(|e| e["kind"] == "token").count() > 1);
+
+    // Under the symbol grammars each later phase continues a text: the draft
+    // is replaced by it, so nothing is ever shown after a block's end.
+    let (ch, seen) = collect::<GenEvent>();
+    let req: GenRequest = serde_json::from_value(json!({
+        "spec": "The feed pump P-101 starts with start and runs until stop.",
+        "vectors_json": vectors.to_string(),
+        "rounds": 0,
+        "use_documents": false,
+        "symbols": true,
+        "candidates": 2,
+    }))
+    .unwrap();
+    let r = generate_blocking(&st.0, &req, &ch).unwrap();
+    assert!(r.code.contains("FUNCTION_BLOCK FB_PumpLatch"), "{}", r.code);
+    let events = seen.lock().unwrap().clone();
+    let mut draft = String::new();
+    for e in &events {
+        match e["kind"].as_str().unwrap() {
+            "attempt" => draft.clear(),
+            "draft" => draft = e["text"].as_str().unwrap().to_string(),
+            "token" => draft.push_str(e["text"].as_str().unwrap()),
+            _ => {}
+        }
+        if let Some(at) = draft.find("END_FUNCTION_BLOCK") {
+            let after = draft[at + "END_FUNCTION_BLOCK".len()..].trim();
+            assert!(
+                after.is_empty(),
+                "text shown after the end: {draft:?}\n{events:?}"
+            );
+        }
+    }
+    assert!(
+        events.iter().any(|e| e["kind"] == "draft"),
+        "the body continues the locals: {events:?}"
+    );
 }

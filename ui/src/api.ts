@@ -175,6 +175,7 @@ export type GenEvent =
   | { kind: "context"; citations: string[] }
   | { kind: "loading_model"; path: string }
   | { kind: "attempt"; n: number; candidates: number }
+  | { kind: "draft"; text: string }
   | { kind: "token"; text: string };
 
 export interface GenRequest {

@@ -34,6 +34,11 @@ pub enum GenEvent {
         n: u32,
         candidates: u32,
     },
+    /// The draft so far, replacing what is shown: a later phase continues
+    /// this text (the locals, or a body whose end was taken back).
+    Draft {
+        text: String,
+    },
     Token {
         text: String,
     },
@@ -74,14 +79,19 @@ struct Streaming<'a, 'b> {
 
 impl Streaming<'_, '_> {
     /// A request without a prefill starts an attempt; one with a prefill
-    /// continues it (the body after the locals, under the symbol grammars),
-    /// so the draft goes on rather than starting again.
+    /// continues it (the body after the locals, or after a body's end taken
+    /// back, under the symbol grammars): the draft becomes that prefill and
+    /// goes on from it, so text after an end already shown is never appended.
     fn start(&mut self, request: &GenerateRequest, candidates: usize) {
         if request.prefill.is_empty() {
             self.attempt += 1;
             let _ = self.events.send(GenEvent::Attempt {
                 n: self.attempt,
                 candidates: candidates as u32,
+            });
+        } else {
+            let _ = self.events.send(GenEvent::Draft {
+                text: request.prefill.clone(),
             });
         }
     }

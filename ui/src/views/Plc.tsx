@@ -211,6 +211,10 @@ export function PlcView() {
               `${t("gen.attempt")} ${e.n} / ${rounds + 1}` + (e.candidates > 1 ? ` · ${e.candidates} ${t("gen.candidates")}` : ""),
             );
           }
+          if (e.kind === "draft") {
+            text.flush();
+            setDraft(e.text);
+          }
           if (e.kind === "token") text.push(e.text);
         },
       );

@@ -814,6 +814,11 @@ fn plc_eval_runs_the_task_set_on_any_model() {
     }
     assert_eq!(v["results"][0]["rounds"], 1);
     assert!(v["results"][0]["code"].is_string());
+    let task = v["results"][0]["task"].as_str().unwrap();
+    assert!(
+        err.contains(&format!("1 / 1 no-repair / {task}: ")),
+        "a line per task when stderr is not a terminal: {err}"
+    );
     let (code, out, err) = run(bin()
         .args([
             "plc",

@@ -570,6 +570,31 @@ fn eval(
             if let Some(e) = &r.error {
                 bar.println(format!("{} / {}: {e}", c.name, t.name));
             }
+            if bar.is_hidden() {
+                // Not a terminal (a log file): a line per task, so a long run
+                // shows how far it got, and what it had, if it is stopped.
+                eprintln!(
+                    "{} / {} {} / {}: {}, {} of {} candidates clean, {}/{} tests, {:.1} s",
+                    results.len() + 1,
+                    total,
+                    c.name,
+                    t.name,
+                    if r.passed {
+                        "passes"
+                    } else if r.checked {
+                        "checks clean"
+                    } else if r.parsed {
+                        "parses"
+                    } else {
+                        "does not parse"
+                    },
+                    r.candidates_clean,
+                    r.candidates,
+                    r.tests_passed,
+                    r.tests_total,
+                    r.seconds
+                );
+            }
             results.push(r);
             bar.inc(1);
         }

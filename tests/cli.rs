@@ -527,6 +527,130 @@ fn st_run_traces_outputs_and_reports_faults() {
     assert!(err.contains("VAR_OUTPUT"), "{err}");
 }
 
+/// The polylines of an SVG (plotters draws each series as one), as points.
+fn polylines(svg: &str) -> Vec<(String, Vec<(f64, f64)>)> {
+    let doc = roxmltree::Document::parse(svg).expect("the diagram is well-formed XML");
+    doc.descendants()
+        .filter(|n| n.has_tag_name("polyline"))
+        .map(|n| {
+            let pts = n
+                .attribute("points")
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(|p| {
+                    let (x, y) = p.split_once(',').unwrap();
+                    (x.parse().unwrap(), y.parse().unwrap())
+                })
+                .collect();
+            (n.attribute("stroke").unwrap_or_default().to_string(), pts)
+        })
+        .collect()
+}
+
+#[test]
+fn st_run_plots_a_timing_diagram() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg_path = dir.path().join("debounce.svg");
+    let (code, out, err) = run(bin()
+        .args(["st", "run"])
+        .arg(sim_fixture("debounce.st"))
+        .args(["--pou", "FB_Debounce", "--cycles", "100"])
+        .args(["--in", "raw=true", "--in", "delay=T#40ms", "--plot"])
+        .arg(&svg_path));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("cycle,time_ms,out,rising\n100,990,TRUE,FALSE"),
+        "{out}"
+    );
+    assert!(err.contains("4 signals, 100 cycles"), "{err}");
+    let svg = std::fs::read_to_string(&svg_path).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let texts: Vec<String> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text().map(|t| t.trim().to_string()))
+        .collect();
+    for name in ["raw", "delay (ms)", "out", "rising", "t (ms)"] {
+        assert!(texts.iter().any(|t| t == name), "{name} in {texts:?}");
+    }
+    // One line per signal in its colour, top to bottom: raw holds TRUE;
+    // out rises once, at 40 ms; rising is TRUE for that one cycle.
+    let lines: Vec<Vec<(f64, f64)>> = polylines(&svg)
+        .into_iter()
+        .filter(|(stroke, _)| stroke == "#145AC8" || stroke == "#148C50")
+        .map(|(_, p)| p)
+        .collect();
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    let (raw, out_line, rising) = (&lines[0], &lines[2], &lines[3]);
+    assert_eq!(raw.len(), 2);
+    assert_eq!(out_line.len(), 4, "{out_line:?}");
+    let rise_x = out_line[1].0;
+    assert_eq!(out_line[2].0, rise_x);
+    assert!(out_line[2].1 < out_line[1].1, "up is a smaller y in SVG");
+    assert_eq!(rising.len(), 6, "{rising:?}");
+    assert_eq!(rising[1].0, rise_x);
+    // 40 ms of the 1,000 the axis spans, from the plot's left edge.
+    let (left, right) = (raw[0].0, raw[1].0);
+    let at = (rise_x - left) / (right - left);
+    assert!((at - 0.04).abs() < 0.005, "{at}");
+
+    // 100,000 cycles of a value changing every cycle: drawn per pixel
+    // column, not per cycle; a fault is marked in red across every lane.
+    let f = dir.path().join("count.st");
+    std::fs::write(
+        &f,
+        "FUNCTION_BLOCK FB_Count\nVAR_OUTPUT q : BOOL; n : DINT; END_VAR\nVAR a : ARRAY[0..99999] OF BOOL; END_VAR\nq := NOT q;\nn := n + 1;\na[n] := q;\nEND_FUNCTION_BLOCK\n",
+    )
+    .unwrap();
+    let svg_path = dir.path().join("count.svg");
+    let (code, _, err) = run(bin()
+        .args(["st", "run"])
+        .arg(&f)
+        .args(["--pou", "FB_Count", "--cycles", "200000", "--plot"])
+        .arg(&svg_path));
+    assert_eq!(code, 1, "the index runs out at n = 100,000: {err}");
+    assert!(
+        err.contains("2 signals, 100000 cycles") && err.contains("runtime fault"),
+        "{err}"
+    );
+    let svg = std::fs::read_to_string(&svg_path).unwrap();
+    assert!(svg.len() < 200_000, "{} bytes", svg.len());
+    let lines = polylines(&svg);
+    let series: Vec<&Vec<(f64, f64)>> = lines
+        .iter()
+        .filter(|(s, _)| s == "#145AC8" || s == "#148C50")
+        .map(|(_, p)| p)
+        .collect();
+    assert_eq!(series.len(), 2);
+    assert!(
+        series.iter().all(|p| p.len() <= 2 * 1000 + 1),
+        "{}",
+        series[0].len()
+    );
+    let red = lines.iter().filter(|(s, _)| s == "#FF0000").count();
+    assert_eq!(red, 2, "the fault, in each lane");
+    assert!(svg.contains("fault: "), "the mark is labelled");
+
+    let (code, _, err) = run(bin()
+        .args(["st", "run"])
+        .arg(sim_fixture("debounce.st"))
+        .args(["--pou", "FB_Debounce", "--plot"])
+        .arg(dir.path().join("x.svg"))
+        .args(["--signal", "t_on.ET", "--signal", "nothing"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("--signal") && err.contains("nothing"), "{err}");
+    let (code, _, err) = run(bin()
+        .args(["st", "run"])
+        .arg(sim_fixture("debounce.st"))
+        .args(["--pou", "FB_Debounce", "--plot"])
+        .arg(dir.path().join("missing/x.svg")));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("cannot write") && err.contains("missing"),
+        "{err}"
+    );
+}
+
 #[test]
 fn bench_sim_reports_its_figures() {
     let (code, out, err) = run(bin().args(["bench", "sim", "--json"]));

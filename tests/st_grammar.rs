@@ -264,6 +264,24 @@ fn the_symbol_grammar_accepts_library_bodies_and_refuses_checker_errors() {
     );
     let r = e.grammar_check(&grammar, &sum).unwrap();
     assert!(r.accepted && r.complete, "{r:?}");
+    // Parentheses four deep (a model that writes `((((…` multiplies the
+    // engine's readings at each), not five.
+    let nested = |d: usize| {
+        format!(
+            "q := {}raw > 3{};\nEND_FUNCTION_BLOCK",
+            "(".repeat(d),
+            ")".repeat(d)
+        )
+    };
+    let r = e.grammar_check(&grammar, &nested(4)).unwrap();
+    assert!(r.accepted && r.complete, "{r:?}");
+    let r = e.grammar_check(&grammar, &nested(5)).unwrap();
+    // Refused at the token holding the fifth `(` (tokens may hold two).
+    let at = r.rejected_at.expect("refused");
+    assert!(!r.accepted && at <= "q := ((((".len(), "{r:?}");
+    let call = "n := ABS(REAL_TO_INT(INT_TO_REAL((raw - 1)) * 2.0));\nEND_FUNCTION_BLOCK";
+    let r = e.grammar_check(&grammar, call).unwrap();
+    assert!(r.accepted && r.complete, "{r:?}");
     // A body that ended leaving outputs unwritten goes on: each of them first.
     let outputs = gbnf::outputs_grammar(a.model(), "FB_T", "END_FUNCTION_BLOCK", &["q", "n"])
         .expect("two scalar outputs");

@@ -339,6 +339,65 @@ fn the_real_app_indexes_answers_checks_code_and_speaks_chinese() {
     );
     shot(&s, "06-plc-fixed");
 
+    // 4a. A failing test shows its timing diagram: a lane per signal, the
+    // failing step marked; the cursor on one lane reads every lane.
+    s.exec(
+        "const v = window.__millwrightEditor; v.dispatch({changes: {from: 0, to: v.state.doc.length, insert: arguments[0]}}); return true",
+        json!(["FUNCTION_BLOCK FB_Motor\nVAR_INPUT start : BOOL; stop : BOOL; END_VAR\nVAR_OUTPUT running : BOOL; END_VAR\nrunning := start AND NOT stop;\nEND_FUNCTION_BLOCK\n"]),
+    )
+    .unwrap();
+    s.click("#run-tests").unwrap();
+    if !poll(Duration::from_secs(20), &mut || {
+        s.exists(".timing-diagram .uplot canvas")
+    }) {
+        let _ = s.screenshot(&shots.join("failed-timing-diagram.png"));
+        panic!(
+            "no timing diagram: {:?}",
+            s.exec(
+                "return document.querySelector('#results')?.innerHTML",
+                json!([])
+            )
+        );
+    }
+    let lanes = s
+        .exec(
+            "return document.querySelectorAll('.timing-diagram .uplot').length",
+            json!([]),
+        )
+        .unwrap();
+    assert_eq!(lanes, json!(3), "start, stop, running");
+    assert!(
+        s.text(".timing-diagram figcaption")
+            .unwrap()
+            .contains("step 2: running"),
+        "the failing step is marked"
+    );
+    let read = s
+        .exec(
+            "const over = document.querySelector('.timing-diagram .u-over'); const r = over.getBoundingClientRect(); \
+             over.dispatchEvent(new MouseEvent('mousemove', {clientX: r.left + r.width * 0.6, clientY: r.top + r.height / 2, bubbles: true})); \
+             return [...document.querySelectorAll('.timing-diagram .u-legend')].map(l => [...l.querySelectorAll('.u-value')].map(v => v.textContent))",
+            json!([]),
+        )
+        .unwrap();
+    let legends = read.as_array().unwrap();
+    assert_eq!(legends.len(), 3, "{read}");
+    for l in legends {
+        let values = l.as_array().unwrap();
+        assert!(
+            values
+                .iter()
+                .all(|v| v.as_str().is_some_and(|t| t.trim().parse::<f64>().is_ok())),
+            "every lane reads a value at the cursor: {read}"
+        );
+    }
+    s.exec(
+        "document.querySelector('.timing-diagram').scrollIntoView(); return true",
+        json!([]),
+    )
+    .unwrap();
+    shot(&s, "06b-timing-diagram");
+
     // 4b. Generate a block from a spec; type in the editor while the model
     // writes, key by key as a person types, timing each keystroke to the
     // second frame after it (the frame that shows it), against the same
@@ -396,6 +455,15 @@ fn the_real_app_indexes_answers_checks_code_and_speaks_chinese() {
         "A start/stop latch for a pump: start sets running, stop resets it and wins.",
     )
     .unwrap();
+    // One repair round (the default is two): `tests/commands.rs` runs the
+    // rounds through the same command; here the window is under test, and
+    // three attempts of a spec without an interface outran the wait below
+    // on a slow day.
+    s.exec(
+        "const i = document.querySelector('.gen input[type=number]') || document.querySelector('input[type=number]'); i.value = '1'; i.dispatchEvent(new Event('input', {bubbles: true})); return i.value",
+        json!([]),
+    )
+    .unwrap();
     s.click("#gen-run").unwrap();
     wait_in(
         &s,
@@ -437,7 +505,7 @@ fn the_real_app_indexes_answers_checks_code_and_speaks_chinese() {
         &s,
         &shots,
         "the verification summary",
-        Duration::from_secs(400),
+        Duration::from_secs(600),
         || s.exists("#gen-summary"),
     );
     let summary = s.text("#gen-summary").unwrap();

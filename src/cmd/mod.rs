@@ -7,5 +7,6 @@ pub mod engine_opts;
 pub mod generate;
 pub mod models;
 pub mod plc;
+pub mod plot;
 pub mod st;
 pub mod st_sim;

@@ -74,6 +74,13 @@ pub enum StCmd {
         cycle_ms: f64,
         #[arg(long)]
         json: bool,
+        /// Also draw the run as a timing diagram (SVG) into this file.
+        #[arg(long, value_name = "FILE.svg")]
+        plot: Option<PathBuf>,
+        /// A variable the diagram shows (repeatable; dotted paths like `tmr.ET`;
+        /// default: the inputs and outputs).
+        #[arg(long = "signal", value_name = "NAME", requires = "plot")]
+        signals: Vec<String>,
     },
 }
 
@@ -112,6 +119,8 @@ pub fn run(cmd: StCmd) -> Result<ExitCode> {
             trace,
             cycle_ms,
             json,
+            plot,
+            signals,
         } => super::st_sim::run(
             &file,
             &super::st_sim::RunOpts {
@@ -121,6 +130,8 @@ pub fn run(cmd: StCmd) -> Result<ExitCode> {
                 trace,
                 cycle_ms,
                 json,
+                plot,
+                signals,
             },
         ),
     }

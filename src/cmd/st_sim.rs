@@ -1,10 +1,12 @@
 //! `millwright st test` and `millwright st run`: the simulator on the command line.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
+use millwright_iec61131::ast::VarKind;
 use millwright_iec61131::diagnostics::LineIndex;
+use millwright_iec61131::sim::diagram::Recorder;
 use millwright_iec61131::sim::{self, session, vectors, LoadError, Program, Session, Vectors};
 use millwright_iec61131::{render, Severity};
 use serde_json::json;
@@ -16,6 +18,10 @@ pub struct RunOpts {
     pub trace: bool,
     pub cycle_ms: f64,
     pub json: bool,
+    /// Where to write the run's timing diagram (SVG).
+    pub plot: Option<PathBuf>,
+    /// The variables it shows (default: inputs and outputs).
+    pub signals: Vec<String>,
 }
 
 fn usage(msg: String) -> Result<ExitCode> {
@@ -230,6 +236,26 @@ pub fn run(file: &Path, o: &RunOpts) -> Result<ExitCode> {
         }
     }
     let outputs: Vec<String> = s.outputs().iter().map(|v| v.name.clone()).collect();
+    let mut recorder = match &o.plot {
+        Some(_) => {
+            let names = if o.signals.is_empty() {
+                let inputs = s.prog().pous[s.pou]
+                    .vars
+                    .iter()
+                    .filter(|v| v.kind == VarKind::Input)
+                    .map(|v| v.name.clone());
+                inputs.chain(outputs.iter().cloned()).collect()
+            } else {
+                o.signals.clone()
+            };
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            match Recorder::new(&s, &names, o.cycle_ms) {
+                Ok(r) => Some(r),
+                Err(e) => return usage(format!("--signal: {e}")),
+            }
+        }
+        None => None,
+    };
     let index = LineIndex::new(&text);
     let mut rows = Vec::new();
     if !o.json {
@@ -243,8 +269,15 @@ pub fn run(file: &Path, o: &RunOpts) -> Result<ExitCode> {
     for c in 1..=o.cycles {
         let time_ms = s.machine.now_ns as f64 / 1e6;
         if let Err(f) = s.cycle(o.cycle_ms) {
+            if let Some(r) = &mut recorder {
+                r.sample(&s);
+                r.mark(format!("fault: {}", session::fault_text(&f)));
+            }
             fault = Some(f);
             break;
+        }
+        if let Some(r) = &mut recorder {
+            r.sample(&s);
         }
         if o.trace || c == o.cycles {
             let values: Vec<serde_json::Value> = outputs
@@ -274,6 +307,22 @@ pub fn run(file: &Path, o: &RunOpts) -> Result<ExitCode> {
             serde_json::to_string_pretty(&json!({
                 "pou": o.pou, "cycle_ms": o.cycle_ms, "rows": rows, "fault": fault_json,
             }))?
+        );
+    }
+    if let (Some(path), Some(r)) = (&o.plot, recorder) {
+        let d = r.finish();
+        for name in &d.left_out {
+            eprintln!("note: {name} is not a number, BOOL or TIME; the diagram leaves it out");
+        }
+        let svg = super::plot::svg(&d)?;
+        if let Err(e) = std::fs::write(path, svg) {
+            return usage(format!("cannot write {}: {e}", path.display()));
+        }
+        eprintln!(
+            "timing diagram: {} ({} signals, {} cycles)",
+            path.display(),
+            d.signals.len(),
+            d.cycles
         );
     }
     if let Some(f) = &fault {

@@ -171,6 +171,24 @@ export interface TestFailure {
   actual: unknown;
 }
 
+/// A run's timing diagram (the simulator's `sim::diagram::Diagram`).
+export interface DiagramSignal {
+  name: string;
+  kind: "bool" | "number" | "time";
+  /// [cycle, value] where the value changes; the first cycle always.
+  changes: [number, number][];
+}
+
+export interface Diagram {
+  pou: string;
+  cycle_ms: number;
+  cycles: number;
+  signals: DiagramSignal[];
+  marks: { cycle: number; label: string }[];
+  left_out: string[];
+  truncated: boolean;
+}
+
 export type GenEvent =
   | { kind: "context"; citations: string[] }
   | { kind: "loading_model"; path: string }

@@ -6,6 +6,7 @@ import { applyEvent, markCited, newChat, titleOf, toMarkdown, formatEta, formatV
 import { offsetOf, stParser } from "./st-language";
 import { StringStream } from "@codemirror/language";
 import { toCm, failureRows, summaryParts, cutOff, candidateCounts } from "./views/Plc";
+import { lanesData, stepped } from "./views/TimingDiagram";
 import { lang } from "./store";
 import type { ChatMessage, ToolUse } from "./api";
 import { ToolCard } from "./views/Ask";
@@ -299,5 +300,28 @@ describe("the app shell with the IPC mocked", () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(root.querySelector("#nav-ask")!.textContent).toBe("问答");
     expect(root.querySelector("#statusbar")!.textContent).toContain("Gemma 3 270m");
+  });
+});
+
+describe("timing diagram", () => {
+  it("holds every signal's value at each change of any signal", () => {
+    const { x, ys } = lanesData({
+      pou: "FB_Motor",
+      cycle_ms: 10,
+      cycles: 6,
+      signals: [
+        { name: "start", kind: "bool", changes: [[0, 1], [2, 0]] },
+        { name: "level", kind: "number", changes: [[1, 2.5], [4, -1]] },
+      ],
+      marks: [{ cycle: 2, label: "step 2: running" }],
+      left_out: [],
+      truncated: false,
+    });
+    expect(x).toEqual([0, 10, 20, 40, 50]);
+    expect(ys[0]).toEqual([1, 1, 0, 0, 0]);
+    expect(ys[1]).toEqual([NaN, 2.5, 2.5, -1, -1]);
+    const s = stepped({ x: [0, 10, 20], ys: [[1, 1, 0]] });
+    expect(s.x).toEqual([0, 10, 10, 20, 20]);
+    expect(s.ys[0]).toEqual([1, 1, 1, 1, 0]);
   });
 });

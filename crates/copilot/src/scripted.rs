@@ -3,7 +3,7 @@
 
 use millwright_engine::{FinishReason, GenerateRequest};
 
-use crate::plc::{Completer, Completion};
+use crate::plc::{Completer, Completion, Stage};
 
 pub struct Scripted {
     pub replies: Vec<&'static str>,
@@ -13,6 +13,8 @@ pub struct Scripted {
     pub finish: FinishReason,
     /// How the first replies end, where they differ from `finish`.
     pub finishes: Vec<FinishReason>,
+    /// Every stage the pipeline announced, in order.
+    pub stages: Vec<Stage>,
 }
 
 impl Scripted {
@@ -24,6 +26,7 @@ impl Scripted {
             chat: false,
             finish: FinishReason::GrammarComplete,
             finishes: Vec::new(),
+            stages: Vec::new(),
         }
     }
 }
@@ -31,6 +34,9 @@ impl Scripted {
 impl Completer for Scripted {
     fn is_chat(&self) -> bool {
         self.chat
+    }
+    fn stage(&mut self, stage: Stage) {
+        self.stages.push(stage);
     }
     fn complete(&mut self, request: &GenerateRequest) -> Result<Completion, String> {
         self.seen.push(request.clone());

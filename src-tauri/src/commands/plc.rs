@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use millwright_copilot::io_list;
-use millwright_copilot::plc::{self, Completer, Completion, GenSpec, Report};
+use millwright_copilot::plc::{self, Completer, Completion, GenSpec, Report, Stage};
 use millwright_engine::GenerateRequest;
 use millwright_iec61131::sim::Vectors;
 use millwright_knowledge::index::Filter;
@@ -75,25 +75,23 @@ struct Streaming<'a, 'b> {
     inner: &'a mut dyn Completer,
     events: &'b Channel<GenEvent>,
     attempt: u32,
+    stage: Stage,
 }
 
 impl Streaming<'_, '_> {
-    /// A request without a prefill starts an attempt; one with a prefill
-    /// continues it (the body after the locals, or after a body's end taken
-    /// back, under the symbol grammars): the draft becomes that prefill and
+    /// Before a continuation's requests the draft becomes their prefill and
     /// goes on from it, so text after an end already shown is never appended.
-    fn start(&mut self, request: &GenerateRequest, candidates: usize) {
-        if request.prefill.is_empty() {
-            self.attempt += 1;
-            let _ = self.events.send(GenEvent::Attempt {
-                n: self.attempt,
-                candidates: candidates as u32,
-            });
-        } else {
+    fn start(&mut self, request: &GenerateRequest) {
+        if self.stage == Stage::Continuation {
             let _ = self.events.send(GenEvent::Draft {
                 text: request.prefill.clone(),
             });
         }
+    }
+
+    /// Whether this stage's text is the block's code (test vectors are not).
+    fn shows_text(&self) -> bool {
+        self.stage != Stage::Vectors
     }
 }
 
@@ -101,11 +99,24 @@ impl Completer for Streaming<'_, '_> {
     fn is_chat(&self) -> bool {
         self.inner.is_chat()
     }
+    fn stage(&mut self, stage: Stage) {
+        self.inner.stage(stage);
+        self.stage = stage;
+        if let Stage::Attempt { candidates } = stage {
+            self.attempt += 1;
+            let _ = self.events.send(GenEvent::Attempt {
+                n: self.attempt,
+                candidates: candidates as u32,
+            });
+        }
+    }
     fn complete(&mut self, request: &GenerateRequest) -> Result<Completion, String> {
-        self.start(request, 1);
-        let events = self.events;
+        self.start(request);
+        let (events, shows) = (self.events, self.shows_text());
         self.inner.complete_streaming(request, &mut |t| {
-            let _ = events.send(GenEvent::Token { text: t.to_owned() });
+            if shows {
+                let _ = events.send(GenEvent::Token { text: t.to_owned() });
+            }
         })
     }
     fn complete_batch(
@@ -114,11 +125,11 @@ impl Completer for Streaming<'_, '_> {
         on_text: &mut dyn FnMut(usize, &str),
     ) -> Result<Vec<Completion>, String> {
         if let Some(first) = requests.first() {
-            self.start(first, requests.len());
+            self.start(first);
         }
-        let events = self.events;
+        let (events, shows) = (self.events, self.shows_text());
         self.inner.complete_batch(requests, &mut |k, t| {
-            if k == 0 {
+            if k == 0 && shows {
                 let _ = events.send(GenEvent::Token { text: t.to_owned() });
             }
             on_text(k, t);
@@ -191,6 +202,7 @@ pub fn generate_blocking(
             inner: m,
             events,
             attempt: 0,
+            stage: Stage::Attempt { candidates: 1 },
         };
         plc::generate(&mut model, &spec)
     })

@@ -81,7 +81,7 @@ pub async fn st_test(
             })?;
         let index = LineIndex::new(&code);
         let locate = |s: millwright_iec61131::token::Span| index.line_col(s.start as usize);
-        vectors::run(&prog, &v, &locate)
+        vectors::run_recorded(&prog, &v, &locate)
             .map_err(|problems| format!("test vectors: {}", problems.join("; ")))
     })
     .await

@@ -7,6 +7,7 @@ import { linter, lintGutter, type Diagnostic } from "@codemirror/lint";
 import { open, save } from "@tauri-apps/plugin-dialog";
 import { api, errorText, type Candidate, type GenReport, type Located, type Round, type Verified } from "../api";
 import { TextBatcher } from "../chat";
+import { TimingDiagram } from "./TimingDiagram";
 import { offsetOf, structuredText } from "../st-language";
 import type { Key } from "../i18n";
 import { status, useT } from "../store";
@@ -447,6 +448,16 @@ export function PlcView() {
               ))}
             </tbody>
           </table>
+          {(results.cases ?? [])
+            .filter((c: any) => c.diagram)
+            .map((c: any) => (
+              <div class="case-diagram">
+                <h4>
+                  {t("diagram.title")}: {c.name}
+                </h4>
+                <TimingDiagram diagram={c.diagram} />
+              </div>
+            ))}
         </section>
       )}
     </div>

@@ -13,7 +13,7 @@ use super::prompts::{
 use super::report::{CandidateRecord, Citation, Decoding, Ended, Report, Round};
 use super::vectors::propose_vectors;
 use super::verify::{evaluate, Candidate};
-use super::{Completer, Completion, GenSpec, END};
+use super::{Completer, Completion, GenSpec, Stage, END};
 use crate::library::{self, Snippet};
 
 /// Runs the whole pipeline.
@@ -82,6 +82,9 @@ pub fn generate(model: &mut dyn Completer, spec: &GenSpec) -> Result<Report, Str
         req.loop_guard = Some(LOOP_GUARD);
         // The first round samples the candidates; repair rounds work on the best.
         let reqs = candidate_requests(&req, if round == 0 { spec.candidates } else { 1 });
+        model.stage(Stage::Attempt {
+            candidates: reqs.len(),
+        });
         let outs = match &symbols {
             Some(g) => g.attempt(model, &reqs)?,
             None => model
@@ -379,6 +382,7 @@ impl SymbolGrammars {
             p.end_with_grammar = true;
             phase2.push(p);
         }
+        model.stage(Stage::Continuation);
         let bodies = model.complete_batch(&phase2, &mut |_, _| {})?;
         let mut done: Vec<Attempt> = bodies
             .into_iter()
@@ -444,6 +448,7 @@ impl SymbolGrammars {
         if phase3.is_empty() {
             return Ok(());
         }
+        model.stage(Stage::Continuation);
         let rest = model.complete_batch(&phase3, &mut |_, _| {})?;
         for (k, r) in which.into_iter().zip(rest) {
             if r.finish == FinishReason::GrammarComplete {

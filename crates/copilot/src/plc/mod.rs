@@ -28,7 +28,7 @@ mod verify;
 
 pub use generate::{generate, CANDIDATE_TEMPERATURE, LOOP_GUARD};
 pub use interface::Interface;
-pub use port::{Completer, Completion, EngineCompleter};
+pub use port::{Completer, Completion, EngineCompleter, Stage};
 pub use prompts::continuation_grammar;
 pub(crate) use prompts::request;
 pub use report::{CandidateRecord, Citation, Decoding, Ended, Report, Round, Verified};

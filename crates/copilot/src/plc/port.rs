@@ -3,10 +3,27 @@
 
 use millwright_engine::{FinishReason, GenerateRequest};
 
+/// What the pipeline's next requests are for, said before it makes them, so
+/// a front end showing the draft need not guess from the requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// A new attempt (the first, or a repair round) of `candidates` decoded
+    /// side by side: its text starts a new draft.
+    Attempt { candidates: usize },
+    /// The same attempt goes on from its requests' prefill (the body after
+    /// the locals, or after a body's end taken back).
+    Continuation,
+    /// Test vectors for the chosen block: not part of its code.
+    Vectors,
+}
+
 /// What continues a prompt: the engine, or a scripted stand-in in tests.
 pub trait Completer {
     /// Whether the model takes chat messages (has a chat template).
     fn is_chat(&self) -> bool;
+    /// Told before each stage's requests; a completer that shows nothing
+    /// ignores it.
+    fn stage(&mut self, _stage: Stage) {}
     fn complete(&mut self, request: &GenerateRequest) -> Result<Completion, String>;
     /// Like `complete`, handing each piece of text to `on_text` as it comes
     /// (a model that cannot stream hands over the whole text at the end).

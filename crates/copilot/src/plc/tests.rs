@@ -152,6 +152,15 @@ fn a_body_leaving_an_output_unwritten_goes_on_to_write_it() {
     let mut m = Scripted::new(&[locals, body, rest]);
     let r = generate(&mut m, &symbols_spec()).unwrap();
     assert_eq!(m.seen.len(), 3);
+    // One attempt in three stages: a front end shows one draft going on.
+    assert_eq!(
+        m.stages,
+        [
+            Stage::Attempt { candidates: 1 },
+            Stage::Continuation,
+            Stage::Continuation
+        ]
+    );
     let p3 = &m.seen[2];
     assert_eq!(
         p3.prefill,
@@ -340,6 +349,7 @@ fn proposed_vectors_are_run_and_marked_as_the_models() {
     };
     let r = generate(&mut m, &spec).unwrap();
     assert_eq!(r.vectors_source.as_deref(), Some("model"));
+    assert_eq!(m.stages, [Stage::Attempt { candidates: 1 }, Stage::Vectors]);
     // The model's second step is wrong (-3 * 2 is -6): reported, not hidden.
     assert_eq!((r.verified.tests_passed, r.verified.tests_total), (0, 1));
     assert!(

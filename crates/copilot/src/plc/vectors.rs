@@ -5,7 +5,7 @@ use millwright_engine::{ChatMessage, Input};
 use millwright_iec61131::sim::{self, Vectors};
 
 use super::prompts::{fill, request, TESTS_BASE, TESTS_CHAT};
-use super::{Completer, GenSpec, Interface};
+use super::{Completer, GenSpec, Interface, Stage};
 
 /// A JSON value of an IEC type as GBNF, for the types tests usually need.
 fn value_rule(ty: &str) -> Option<&'static str> {
@@ -79,6 +79,7 @@ pub(super) fn propose_vectors(
     } else {
         Input::Prompt(fill(TESTS_BASE, &vars))
     };
+    model.stage(Stage::Vectors);
     let out = model
         .complete(&request(input, 400, &[], Some(grammar), 1.0))
         .ok()?;

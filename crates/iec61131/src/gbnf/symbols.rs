@@ -14,6 +14,9 @@
 //! cannot count (that every output is written somewhere) is a third phase:
 //! a body that ended without it continues under [`outputs_grammar`].
 //!
+//! Expressions nest at most `MAX_NESTING` (four) parentheses deep: each
+//! one multiplies the readings llama.cpp's grammar engine keeps.
+//!
 //! Layout: word tokens do not eat whitespace; `sp` (at least one whitespace
 //! character) stands between two words and `ws` (any) elsewhere, so a name
 //! can never run into a keyword (`aTHEN`).
@@ -248,7 +251,9 @@ impl<'m> Builder<'m> {
     fn grammar(&self, root: String) -> String {
         let mut rules = vec![root];
         self.places_rules(&mut rules);
-        self.expr_rules(&mut rules);
+        let mut exprs = Vec::new();
+        self.expr_rules(&mut exprs);
+        rules.extend(nesting::bound_nesting(exprs));
         self.stmt_rules(&mut rules);
         rules.extend(common_rules());
         join(rules)
@@ -1025,5 +1030,6 @@ fn join(rules: Vec<String>) -> String {
     out
 }
 
+mod nesting;
 #[cfg(test)]
 mod tests;

@@ -8,7 +8,10 @@
 //! - [`stdfb`], [`stdfn`]: the IEC standard function blocks and functions.
 //! - [`session`]: one POU under test, variables by name, values as JSON.
 //! - [`vectors`]: the test-vector format, its validation, and the report.
+//! - [`diagram`]: a run's timing diagram (signals as change points, reduced
+//!   per pixel column), for the front ends to draw.
 
+pub mod diagram;
 pub mod exec;
 pub mod ir;
 pub mod lower;

@@ -499,6 +499,28 @@ END_FUNCTION_BLOCK";
         (json!(true), json!(false))
     );
     assert_eq!(f.line, 5);
+    assert!(r.cases[0].diagram.is_none(), "run records no diagram");
+
+    // Recorded: the failing case's diagram, its failing step marked; a
+    // passing case has none.
+    let r = vectors::run_recorded(&p, &wrong, &locate).unwrap();
+    let d = r.cases[0]
+        .diagram
+        .as_ref()
+        .expect("a failing case's diagram");
+    let names: Vec<&str> = d.signals.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["start", "running", "stop"]);
+    assert_eq!(d.cycles, 2);
+    assert_eq!(d.signals[1].changes, [(0, 1.0), (1, 0.0)]);
+    assert_eq!(
+        d.marks,
+        [diagram::Mark {
+            cycle: 1,
+            label: "step 2: running".into()
+        }]
+    );
+    let r = vectors::run_recorded(&p, &good, &locate).unwrap();
+    assert!(r.cases[0].diagram.is_none());
 
     let bad = Vectors::from_json(
         r#"{"pou": "FB_Motor", "cases": [{"name": "bad", "steps": [

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
+use super::diagram::{Diagram, Recorder};
 use super::exec::FaultKind;
 use super::ir::Program;
 use super::session::{fault_text, from_json, Session, DEFAULT_CYCLE_MS};
@@ -204,6 +205,9 @@ pub struct CaseReport {
     pub failures: Vec<Failure>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fault: Option<FaultReport>,
+    /// A failing case's timing diagram, from [`run_recorded`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diagram: Option<Diagram>,
 }
 
 /// An expected value that was not there after a step.
@@ -237,13 +241,33 @@ pub fn run(
     v: &Vectors,
     locate: &dyn Fn(Span) -> (usize, usize),
 ) -> Result<Report, Vec<String>> {
+    run_cases(prog, v, locate, false)
+}
+
+/// [`run`], with a timing diagram of every case that fails: the variables
+/// its steps set and expect, cycle by cycle, each failing step and a fault
+/// marked where it happened.
+pub fn run_recorded(
+    prog: &Program,
+    v: &Vectors,
+    locate: &dyn Fn(Span) -> (usize, usize),
+) -> Result<Report, Vec<String>> {
+    run_cases(prog, v, locate, true)
+}
+
+fn run_cases(
+    prog: &Program,
+    v: &Vectors,
+    locate: &dyn Fn(Span) -> (usize, usize),
+    record: bool,
+) -> Result<Report, Vec<String>> {
     let problems = v.validate(prog);
     if !problems.is_empty() {
         return Err(problems);
     }
     let mut cases = Vec::new();
     for case in &v.cases {
-        cases.push(run_case(prog, v, case, locate).map_err(|e| vec![e])?);
+        cases.push(run_case(prog, v, case, locate, record).map_err(|e| vec![e])?);
     }
     let steps_total = cases.iter().map(|c| c.steps).sum();
     let steps_passed = cases.iter().map(|c| c.steps_passed).sum();
@@ -262,6 +286,7 @@ fn run_case(
     v: &Vectors,
     case: &Case,
     locate: &dyn Fn(Span) -> (usize, usize),
+    record: bool,
 ) -> Result<CaseReport, String> {
     let mut s = Session::new(prog, &v.pou)?;
     let mut report = CaseReport {
@@ -272,6 +297,35 @@ fn run_case(
         cycles: 0,
         failures: Vec::new(),
         fault: None,
+        diagram: None,
+    };
+    let mut recorder = if record {
+        let mut names: Vec<&str> = Vec::new();
+        for step in &case.steps {
+            for name in step
+                .inputs
+                .keys()
+                .chain(step.force.keys())
+                .chain(step.expect.keys())
+            {
+                if !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+                    names.push(name);
+                }
+            }
+        }
+        Some(Recorder::new(
+            &s,
+            &names,
+            v.cycle_ms.unwrap_or(DEFAULT_CYCLE_MS),
+        )?)
+    } else {
+        None
+    };
+    let done = |mut report: CaseReport, recorder: Option<Recorder>| {
+        if !report.passed {
+            report.diagram = recorder.map(Recorder::finish);
+        }
+        report
     };
     for (si, step) in case.steps.iter().enumerate() {
         for (name, val) in step.inputs.iter().chain(&step.force) {
@@ -285,10 +339,17 @@ fn run_case(
             (None, None) => 1,
         };
         for _ in 0..n {
-            if let Err(f) = s.cycle(cycle_ms) {
+            let run = s.cycle(cycle_ms);
+            if let Some(r) = &mut recorder {
+                r.sample(&s);
+            }
+            if let Err(f) = run {
                 let (line, column) = locate(f.span);
                 report.passed = false;
                 report.cycles = f.cycle;
+                if let Some(r) = &mut recorder {
+                    r.mark(format!("step {}: {}", si + 1, fault_text(&f)));
+                }
                 report.fault = Some(FaultReport {
                     step: si + 1,
                     cycle: f.cycle,
@@ -297,7 +358,7 @@ fn run_case(
                     line,
                     column,
                 });
-                return Ok(report);
+                return Ok(done(report, recorder));
             }
         }
         report.cycles = s.machine.cycles;
@@ -320,7 +381,16 @@ fn run_case(
             report.steps_passed += 1;
         } else {
             report.passed = false;
+            if let Some(r) = &mut recorder {
+                let wrong: Vec<&str> = report
+                    .failures
+                    .iter()
+                    .filter(|f| f.step == si + 1)
+                    .map(|f| f.variable.as_str())
+                    .collect();
+                r.mark(format!("step {}: {}", si + 1, wrong.join(", ")));
+            }
         }
     }
-    Ok(report)
+    Ok(done(report, recorder))
 }

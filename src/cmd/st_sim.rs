@@ -268,16 +268,16 @@ pub fn run(file: &Path, o: &RunOpts) -> Result<ExitCode> {
     let mut fault = None;
     for c in 1..=o.cycles {
         let time_ms = s.machine.now_ns as f64 / 1e6;
-        if let Err(f) = s.cycle(o.cycle_ms) {
+        let ran = s.cycle(o.cycle_ms);
+        if let Some(r) = &mut recorder {
+            r.sample(&s);
+        }
+        if let Err(f) = ran {
             if let Some(r) = &mut recorder {
-                r.sample(&s);
                 r.mark(format!("fault: {}", session::fault_text(&f)));
             }
             fault = Some(f);
             break;
-        }
-        if let Some(r) = &mut recorder {
-            r.sample(&s);
         }
         if o.trace || c == o.cycles {
             let values: Vec<serde_json::Value> = outputs
@@ -311,6 +311,12 @@ pub fn run(file: &Path, o: &RunOpts) -> Result<ExitCode> {
     }
     if let (Some(path), Some(r)) = (&o.plot, recorder) {
         let d = r.finish();
+        if d.truncated {
+            eprintln!(
+                "note: the signals changed more often than a diagram keeps; it ends at cycle {}",
+                d.cycles
+            );
+        }
         for name in &d.left_out {
             eprintln!("note: {name} is not a number, BOOL or TIME; the diagram leaves it out");
         }

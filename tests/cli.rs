@@ -638,7 +638,7 @@ fn st_run_plots_a_timing_diagram() {
         .arg(dir.path().join("x.svg"))
         .args(["--signal", "t_on.ET", "--signal", "nothing"]));
     assert_eq!(code, 2);
-    assert!(err.contains("--signal") && err.contains("nothing"), "{err}");
+    assert!(err.contains("signal: ") && err.contains("nothing"), "{err}");
     let (code, _, err) = run(bin()
         .args(["st", "run"])
         .arg(sim_fixture("debounce.st"))

@@ -1,6 +1,6 @@
-//! The desktop app's shell. Commands are thin: each calls the library
-//! functions the command line uses (`commands/`), so no behaviour exists only
-//! in the app. Long work runs on blocking threads and reports through
+//! The desktop app's shell. Commands are thin adapters (`commands/`): each
+//! turns IPC into a request of the application layer (`millwright-app`) and
+//! its sink into channel events, as the command line does with its arguments. Long work runs on blocking threads and reports through
 //! `tauri::ipc::Channel`s; the UI thread never waits on a model or a parser.
 
 mod command_names;
@@ -64,13 +64,23 @@ pub fn build<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> 
             commands::st::st_check,
             commands::st::st_format,
             commands::st::st_test,
+            commands::st::st_run,
             commands::st::st_plcopen,
             commands::plc::plc_generate,
+            commands::plc::plc_explain,
+            commands::plc::plc_comment,
+            commands::plc::plc_io,
             commands::files::save_text,
             commands::chats::chats_list,
             commands::chats::chat_save,
             commands::chats::chat_load,
         ])
+}
+
+/// The app's configuration (tauri.conf.json) and assets, for any runtime:
+/// the real one, or the mock one tests drive the commands through.
+pub fn context<R: tauri::Runtime>() -> tauri::Context<R> {
+    tauri::generate_context!()
 }
 
 /// Starts the app on the data directory (`MILLWRIGHT_HOME` or the platform's).
@@ -80,6 +90,6 @@ pub fn run() -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let state = AppState::new(home, exe, started);
     build(tauri::Builder::default(), state)
-        .run(tauri::generate_context!())
+        .run(context())
         .map_err(|e| anyhow::anyhow!("the window could not start: {e}"))
 }

@@ -2,66 +2,37 @@
 //! configuration and capabilities, and the long-running ones with the real
 //! extraction worker and default model.
 
+mod mock;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
+use millwright_app::ask::AskRequest;
+use millwright_app::plc::GenRequest;
 use millwright_desktop::commands::ask::{ask_blocking, AskEvent};
 use millwright_desktop::commands::docs::add_blocking;
-use millwright_desktop::commands::plc::{generate_blocking, GenEvent, GenRequest};
+use millwright_desktop::commands::plc::{generate_blocking, GenEvent};
 use millwright_desktop::{AppState, COMMANDS};
+use mock::invoke;
 use serde_json::{json, Value};
-use tauri::ipc::{CallbackFn, Channel, InvokeBody};
-use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
-use tauri::webview::InvokeRequest;
-use tauri::{Manager, WebviewWindowBuilder};
+use tauri::ipc::Channel;
+use tauri::Manager;
 
 fn desktop_exe() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_millwright-desktop"))
 }
 
 fn state(home: &Path) -> AppState {
-    AppState::new(
-        millwright_models::Home::at(home),
-        desktop_exe(),
-        Instant::now(),
-    )
+    mock::state(home, desktop_exe())
 }
 
-/// The app with its real tauri.conf.json and capabilities, on the mock runtime.
 fn app(
     home: &Path,
 ) -> (
     tauri::App<tauri::test::MockRuntime>,
     tauri::WebviewWindow<tauri::test::MockRuntime>,
 ) {
-    let app = millwright_desktop::build(mock_builder(), state(home))
-        .build(tauri::generate_context!())
-        .expect("app builds");
-    let w = WebviewWindowBuilder::new(&app, "main", Default::default())
-        .build()
-        .expect("main window");
-    (app, w)
-}
-
-fn invoke(
-    w: &tauri::WebviewWindow<tauri::test::MockRuntime>,
-    cmd: &str,
-    args: Value,
-) -> Result<Value, Value> {
-    get_ipc_response(
-        w,
-        InvokeRequest {
-            cmd: cmd.into(),
-            callback: CallbackFn(0),
-            error: CallbackFn(1),
-            url: "tauri://localhost".parse().unwrap(),
-            body: InvokeBody::Json(args),
-            headers: Default::default(),
-            invoke_key: INVOKE_KEY.to_string(),
-        },
-    )
-    .map(|b| b.deserialize::<Value>().unwrap())
+    mock::app(state(home))
 }
 
 #[test]
@@ -355,7 +326,7 @@ fn generation_refuses_bad_input_by_name_before_the_model_starts() {
     .unwrap_err();
     assert!(e.contains("row 3") && e.contains("row 4"), "{e}");
     assert!(seen.lock().unwrap().is_empty(), "no model was started");
-    assert!(st.0.engine.lock().unwrap().is_none());
+    assert!(st.0.ws.loaded_model().is_none());
 }
 
 #[test]
@@ -481,8 +452,7 @@ fn documents_are_indexed_with_progress_and_questions_stream_an_answer() {
     let ask_pump = |ch: &Channel<AskEvent>| {
         ask_blocking(
             &st.0,
-            "When does the feed pump P-101 stop on dry running?",
-            None,
+            &AskRequest::new("When does the feed pump P-101 stop on dry running?"),
             ch,
         )
     };
@@ -506,15 +476,7 @@ fn documents_are_indexed_with_progress_and_questions_stream_an_answer() {
 
     // The model's worker dies in the middle of an answer: a clear error that
     // says what to do, and the next question works.
-    let pid =
-        st.0.engine
-            .lock()
-            .unwrap()
-            .as_ref()
-            .unwrap()
-            .0
-            .worker_pid()
-            .unwrap();
+    let pid = st.0.ws.worker_pid().unwrap();
     let tokens = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let t = tokens.clone();
     let ch = Channel::<AskEvent>::new(move |body| {
@@ -537,8 +499,7 @@ fn documents_are_indexed_with_progress_and_questions_stream_an_answer() {
     let (ch, seen) = collect::<AskEvent>();
     let a = ask_blocking(
         &st.0,
-        "What is the firmware of the ABB ACS880 drive?",
-        None,
+        &AskRequest::new("What is the firmware of the ABB ACS880 drive?"),
         &ch,
     )
     .unwrap();
@@ -550,8 +511,7 @@ fn documents_are_indexed_with_progress_and_questions_stream_an_answer() {
     let (ch, seen) = collect::<AskEvent>();
     let a = ask_blocking(
         &st.0,
-        "What torque does a 22 kW motor deliver at 1470 rpm?",
-        None,
+        &AskRequest::new("What torque does a 22 kW motor deliver at 1470 rpm?"),
         &ch,
     )
     .unwrap();
@@ -559,7 +519,12 @@ fn documents_are_indexed_with_progress_and_questions_stream_an_answer() {
     if let Some(c) = &tool.result {
         assert!(a.answer.contains(&c.results()), "{}", a.answer);
     } else {
-        assert!(a.answer.contains("millwright calc"), "{}", a.answer);
+        // The call to correct, not a command line the app's user cannot type.
+        assert!(
+            a.answer.contains(&format!("{}(", tool.call.tool)) && !a.answer.contains("millwright"),
+            "{}",
+            a.answer
+        );
     }
     let events = seen.lock().unwrap().clone();
     let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
@@ -577,6 +542,7 @@ fn documents_are_indexed_with_progress_and_questions_stream_an_answer() {
         "spec": "The feed pump P-101 starts with start and runs until stop; it stops after dry running.",
         "vectors_json": vectors.to_string(),
         "rounds": 1,
+        "candidates": 1,
         "use_documents": true,
     }))
     .unwrap();

@@ -398,6 +398,53 @@ fn the_real_app_indexes_answers_checks_code_and_speaks_chinese() {
     .unwrap();
     shot(&s, "06b-timing-diagram");
 
+    // 4a'. The code explained by the model in the window (what `plc explain`
+    // prints): the interface read from the code, then the model's words.
+    s.click("#plc-explain").unwrap();
+    wait_in(
+        &s,
+        &shots,
+        "the explanation",
+        Duration::from_secs(180),
+        || {
+            s.text("#explanation")
+                .is_ok_and(|t| t.contains("FUNCTION_BLOCK FB_Motor"))
+        },
+    );
+    let explained = s.text("#explanation").unwrap();
+    assert!(
+        explained.contains("FB_Motor: VAR_INPUT start : BOOL"),
+        "the interface from the code: {explained}"
+    );
+    shot(&s, "06c-explanation");
+
+    // 4a''. The same code run in the simulator (what `st run` does): 100
+    // cycles with start held TRUE, the final outputs and the run's diagram.
+    s.exec(
+        "const d = document.querySelector('#run-panel'); d.open = true; d.scrollIntoView(); return true",
+        json!([]),
+    )
+    .unwrap();
+    s.click("#st-run").unwrap();
+    wait_in(
+        &s,
+        &shots,
+        "the run's timing diagram",
+        Duration::from_secs(20),
+        || s.exists("#run-result .timing-diagram .uplot canvas"),
+    );
+    let result = s.text("#run-result").unwrap();
+    assert!(
+        result.contains("running = true") && result.contains("100"),
+        "the outputs after the run: {result}"
+    );
+    s.exec(
+        "document.querySelector('#run-result').scrollIntoView(); return true",
+        json!([]),
+    )
+    .unwrap();
+    shot(&s, "06d-run");
+
     // 4b. Generate a block from a spec; type in the editor while the model
     // writes, key by key as a person types, timing each keystroke to the
     // second frame after it (the frame that shows it), against the same

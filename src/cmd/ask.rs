@@ -6,14 +6,10 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Args;
-use millwright_copilot::ask::{
-    answer, calculate, retrieve, validate_question, wants_calculation, Answer, AskOptions,
-};
-use millwright_copilot::plc::EngineCompleter;
-use millwright_knowledge::Options;
+use millwright_app::ask::{ask, AskRequest};
+use millwright_copilot::ask::Answer;
 
-use crate::cmd::docs;
-use crate::cmd::engine_opts::EngineOpts;
+use crate::cmd::engine_opts::{app_error, EngineOpts};
 
 #[derive(Args)]
 pub struct AskArgs {
@@ -36,34 +32,15 @@ pub struct AskArgs {
 }
 
 pub fn run(a: AskArgs) -> Result<ExitCode> {
-    validate_question(&a.question).map_err(anyhow::Error::msg)?;
-    let kb = docs::open(Options::default())?;
-    let opts = AskOptions {
+    let ws = a.engine.workspace()?;
+    let req = AskRequest {
+        question: a.question,
+        collection: a.collection,
+        kinds: a.kinds,
+        under: a.under,
         k: a.k,
-        filter: docs::filter(a.collection, a.kinds, a.under)?,
-        ..AskOptions::default()
     };
-    let r = retrieve(&kb, &a.question, &opts).map_err(anyhow::Error::msg)?;
-    let calc = wants_calculation(&a.question);
-    // The model starts only when a tool or the documents can answer.
-    let answer = if calc || r.answerable {
-        let (mut eng, info) = a.engine.start()?;
-        let mut model = EngineCompleter {
-            engine: &mut eng,
-            is_chat: info.is_chat,
-        };
-        let by_tool = if calc {
-            calculate(&mut model, &a.question).map_err(anyhow::Error::msg)?
-        } else {
-            None
-        };
-        match by_tool {
-            Some(t) => t,
-            None => answer(&mut model, &r, opts.max_tokens).map_err(anyhow::Error::msg)?,
-        }
-    } else {
-        r.not_found()
-    };
+    let answer = ask(&ws, &req, &mut ()).map_err(app_error)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&answer)?);
     } else {
@@ -91,7 +68,20 @@ fn print_tool(a: &Answer) {
         t.call.tool,
         serde_json::Value::Object(t.call.args.clone())
     );
-    if let Some(c) = &t.result {
-        super::calc::print_called(c);
+    match &t.result {
+        Some(c) => super::calc::print_called(c),
+        None => {
+            let args: Vec<String> = t
+                .call
+                .ordered_pairs()
+                .iter()
+                .map(|(k, v)| format!("--{k} {}", serde_json::Value::String(v.clone())))
+                .collect();
+            println!(
+                "to run it yourself: millwright calc {} {}",
+                t.call.tool,
+                args.join(" ")
+            );
+        }
     }
 }

@@ -93,46 +93,13 @@ pub fn open(options: Options) -> Result<KnowledgeBase> {
     Ok(kb)
 }
 
-/// Passages of the user's documents for a PLC spec; none when no documents
-/// were ever added (the knowledge base is not created for this).
-pub fn passages_for(
-    spec: &str,
-    collection: Option<String>,
-) -> Result<Vec<millwright_copilot::plc::DocPassage>> {
-    let home = Home::from_env()?;
-    if !home.root().join("knowledge/state.sqlite").exists() {
-        return Ok(Vec::new());
-    }
-    let kb = open(Options::default())?;
-    let filter = Filter {
-        collection,
-        ..Filter::default()
-    };
-    millwright_copilot::plc::document_passages(&kb, spec, &filter, 2).map_err(anyhow::Error::msg)
-}
-
 pub fn filter(
     collection: Option<String>,
     kinds: Vec<String>,
     under: Option<PathBuf>,
 ) -> Result<Filter> {
-    for k in &kinds {
-        if millwright_knowledge::extract::Kind::parse(k).is_none() {
-            anyhow::bail!(
-                "--kind {k:?} is not a kind; use pdf, docx, markdown, text, html, csv, xlsx, st or image"
-            );
-        }
-    }
-    Ok(Filter {
-        collection,
-        kinds,
-        under: under.map(|u| {
-            std::fs::canonicalize(&u)
-                .unwrap_or(u)
-                .to_string_lossy()
-                .into_owned()
-        }),
-    })
+    millwright_app::ask::search_filter(collection, kinds, under.as_deref())
+        .map_err(super::engine_opts::app_error)
 }
 
 pub fn run(cmd: DocsCmd) -> Result<ExitCode> {

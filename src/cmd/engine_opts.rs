@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use millwright_app::{AppError, EngineChoice, Workers, Workspace};
 use millwright_engine::{Engine, LoadParams, ModelInfo, WorkerCommand};
 use millwright_models::local::{resolve, Settings};
 use millwright_models::Home;
@@ -27,6 +28,26 @@ pub struct EngineOpts {
 }
 
 impl EngineOpts {
+    /// The data directory with the engine these options choose, for the
+    /// application layer's use cases.
+    pub fn workspace(&self) -> Result<Workspace> {
+        let home = Home::from_env()?;
+        let program = std::env::current_exe().context("cannot locate this executable")?;
+        Ok(Workspace::new(
+            home,
+            Workers {
+                program,
+                engine_arg: WORKER_ARG.into(),
+            },
+        )
+        .with_engine_choice(EngineChoice {
+            model: self.model.clone(),
+            ctx: self.ctx,
+            threads: self.threads,
+            gpu_layers: self.gpu_layers,
+        }))
+    }
+
     /// Starts a worker and loads the chosen model into it.
     pub fn start(&self) -> Result<(Engine, ModelInfo)> {
         let home = Home::from_env()?;
@@ -44,4 +65,9 @@ impl EngineOpts {
         let info = engine.load(&path, params)?;
         Ok((engine, info))
     }
+}
+
+/// A use case's error as the command line says it (exit 2 through `main`).
+pub fn app_error(e: AppError) -> anyhow::Error {
+    anyhow::anyhow!(e.user_message())
 }

@@ -5,12 +5,12 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Subcommand;
+use millwright_app::plc::{self as app_plc, GenRequest, GenSink, Lang};
+use millwright_app::AppError;
 use millwright_copilot::io_list;
-use millwright_copilot::plc::{self, EngineCompleter, GenSpec};
-use millwright_copilot::plc_doc;
-use millwright_iec61131::sim::Vectors;
+use millwright_copilot::plc::{self, EngineCompleter};
 
-use super::engine_opts::EngineOpts;
+use super::engine_opts::{app_error, EngineOpts};
 
 #[derive(Subcommand)]
 pub enum PlcCmd {
@@ -200,19 +200,11 @@ pub fn run(cmd: PlcCmd) -> Result<ExitCode> {
             json,
             engine,
         } => {
-            let language = match lang.as_str() {
-                "en" => "English",
-                "zh" => "简体中文",
-                other => anyhow::bail!("--lang {other}: use en or zh"),
-            };
+            let lang = Lang::parse(&lang).map_err(app_error)?;
             let code = read_st(&file)?;
-            let (mut eng, info) = engine.start()?;
-            let mut model = EngineCompleter {
-                engine: &mut eng,
-                is_chat: info.is_chat,
-            };
-            let e = plc_doc::explain(&mut model, &code, language)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let ws = engine.workspace()?;
+            let source = file.display().to_string();
+            let e = app_plc::explain(&ws, &source, &code, lang, &mut |_| {}).map_err(app_error)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&e)?);
             } else {
@@ -228,13 +220,10 @@ pub fn run(cmd: PlcCmd) -> Result<ExitCode> {
         }
         PlcCmd::Comment { file, out, engine } => {
             let code = read_st(&file)?;
-            let (mut eng, info) = engine.start()?;
-            let mut model = EngineCompleter {
-                engine: &mut eng,
-                is_chat: info.is_chat,
-            };
-            let commented = plc_doc::comment(&mut model, &code)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let ws = engine.workspace()?;
+            let source = file.display().to_string();
+            let commented =
+                app_plc::comment(&ws, &source, &code, &mut |_| {}).map_err(app_error)?;
             match out {
                 Some(p) => std::fs::write(&p, commented)
                     .with_context(|| format!("cannot write {}", p.display()))?,
@@ -263,65 +252,38 @@ pub fn run(cmd: PlcCmd) -> Result<ExitCode> {
             engine,
         } => {
             let text = super::generate::read_prompt(&spec)?;
-            // Refused before anything is read or started, as the app refuses it.
-            GenSpec {
+            let vectors_json = match &tests {
+                Some(path) => Some(
+                    std::fs::read_to_string(path)
+                        .with_context(|| format!("cannot read {}", path.display()))?,
+                ),
+                None => None,
+            };
+            let req = GenRequest {
+                spec: text,
+                io_list,
+                vectors_json,
+                vectors_source: tests.as_ref().map(|p| p.display().to_string()),
                 rounds,
-                max_tokens,
-                candidates,
-                ..GenSpec::new(text.as_str())
-            }
-            .validate()
-            .map_err(anyhow::Error::msg)?;
-            let passages = if no_docs {
-                Vec::new()
-            } else {
-                super::docs::passages_for(&text, collection)?
-            };
-            let io = match &io_list {
-                Some(path) => match io_list::read(path) {
-                    Ok(l) => Some(l),
-                    Err(errs) => return bad_rows(path, &errs),
-                },
-                None => None,
-            };
-            let vectors = match &tests {
-                Some(path) => {
-                    let t = std::fs::read_to_string(path)
-                        .with_context(|| format!("cannot read {}", path.display()))?;
-                    Some(
-                        Vectors::from_json(&t)
-                            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
-                    )
-                }
-                None => None,
-            };
-            let spec = GenSpec {
-                io,
-                vectors,
                 name,
-                rounds,
+                examples,
                 grammar: !no_grammar,
                 symbols: !st_grammar,
                 candidates,
-                examples,
                 max_tokens,
                 repetition: repetition.get()?,
                 propose_tests,
-                passages,
-                ..GenSpec::new(text)
+                use_documents: !no_docs,
+                collection,
             };
-            let (mut eng, info) = engine.start()?;
-            eprintln!(
-                "generating with {} ({}), up to {} round(s)…",
-                info.name,
-                if info.is_chat { "chat" } else { "base" },
-                rounds + 1
-            );
-            let mut model = EngineCompleter {
-                engine: &mut eng,
-                is_chat: info.is_chat,
+            let ws = engine.workspace()?;
+            let report = match app_plc::generate(&ws, &req, &mut Progress { rounds }) {
+                Ok(r) => r,
+                Err(AppError::IoList { path, errors }) => {
+                    return bad_rows(Path::new(&path), &errors)
+                }
+                Err(e) => return Err(app_error(e)),
             };
-            let report = plc::generate(&mut model, &spec).map_err(anyhow::Error::msg)?;
             if let Some(path) = &out {
                 std::fs::write(path, &report.code)
                     .with_context(|| format!("cannot write {}", path.display()))?;
@@ -465,11 +427,12 @@ fn bad_rows(path: &Path, errs: &[io_list::RowError]) -> Result<ExitCode> {
 }
 
 fn io(file: &Path, gvl: Option<&str>, out: Option<&Path>) -> Result<ExitCode> {
-    let list = match io_list::read(file) {
-        Ok(l) => l,
-        Err(errs) => return bad_rows(file, &errs),
+    let g = match app_plc::io_to_gvl(file, gvl) {
+        Ok(g) => g,
+        Err(AppError::IoList { path, errors }) => return bad_rows(Path::new(&path), &errors),
+        Err(e) => return Err(app_error(e)),
     };
-    let cols: Vec<String> = list
+    let cols: Vec<String> = g
         .columns
         .iter()
         .map(|(k, h)| format!("{k} = {h:?}"))
@@ -477,20 +440,35 @@ fn io(file: &Path, gvl: Option<&str>, out: Option<&Path>) -> Result<ExitCode> {
     eprintln!(
         "{}: {} signal(s); columns: {}",
         file.display(),
-        list.entries.len(),
+        g.signals,
         cols.join(", ")
     );
-    if !list.ignored.is_empty() {
-        eprintln!("  not used: {}", list.ignored.join(", "));
+    if !g.ignored.is_empty() {
+        eprintln!("  not used: {}", g.ignored.join(", "));
     }
-    let text = io_list::to_gvl(&list, gvl);
     match out {
         Some(p) => {
-            std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display()))?
+            std::fs::write(p, g.text).with_context(|| format!("cannot write {}", p.display()))?
         }
-        None => print!("{text}"),
+        None => print!("{}", g.text),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `plc gen` says on stderr while it works.
+struct Progress {
+    rounds: u32,
+}
+
+impl GenSink for Progress {
+    fn model_ready(&mut self, info: &millwright_engine::ModelInfo) {
+        eprintln!(
+            "generating with {} ({}), up to {} round(s)…",
+            info.name,
+            if info.is_chat { "chat" } else { "base" },
+            self.rounds + 1
+        );
+    }
 }
 
 /// Which configurations and tasks `plc eval` runs.

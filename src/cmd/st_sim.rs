@@ -4,11 +4,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
-use millwright_iec61131::ast::VarKind;
+use millwright_app::st;
+use millwright_app::AppError;
 use millwright_iec61131::diagnostics::LineIndex;
-use millwright_iec61131::sim::diagram::Recorder;
-use millwright_iec61131::sim::{self, session, vectors, LoadError, Program, Session, Vectors};
-use millwright_iec61131::{render, Severity};
+use millwright_iec61131::render;
+use millwright_iec61131::sim::{session, vectors, Program, Vectors};
 use serde_json::json;
 
 pub struct RunOpts {
@@ -47,49 +47,38 @@ enum Loaded {
     Unsupported(String),
 }
 
-/// Loads the file for running `pou`: checked, compiled, and nothing the POU
-/// needs refused by the simulator.
+/// Loads the file for running `pou` (the application layer's `st::load`);
+/// code with errors is printed here unless the caller prints JSON.
 fn load(name: &str, text: &str, pou: &str, as_json: bool) -> Loaded {
-    match sim::load(&[text]) {
-        Ok(p) => {
-            let Some(&i) = p.by_name.get(&pou.to_ascii_uppercase()) else {
-                // Session::new names the POUs there are.
-                return Loaded::Ready(Box::new(p));
-            };
-            let blockers = p.blockers(i);
-            if blockers.is_empty() {
-                return Loaded::Ready(Box::new(p));
-            }
-            let index = LineIndex::new(text);
-            let lines: Vec<String> = blockers
-                .iter()
-                .map(|e| {
-                    let (l, c) = index.line_col(e.span.start as usize);
-                    format!(
-                        "{name}:{l}:{c}: the simulator cannot run this: {}",
-                        e.message
-                    )
-                })
-                .collect();
-            Loaded::Unsupported(lines.join("\n"))
-        }
-        Err(LoadError(files)) => {
-            let diags = &files[0].diagnostics;
-            let errors = diags
-                .iter()
-                .filter(|d| d.severity == Severity::Error)
-                .count();
-            if !as_json {
-                print!("{}", render::render_text(name, text, diags));
-                eprintln!("{name}: {errors} error(s): fix them first; no test ran");
-            }
-            Loaded::Broken(json!({
-                "path": name,
-                "error": format!("the code has {errors} error(s); no test ran"),
-                "diagnostics": render::locate(text, diags),
-            }))
-        }
+    match st::load(name, text, pou, &st::no_libraries()) {
+        Ok(p) => Loaded::Ready(Box::new(p)),
+        Err(e) => match broken(name, text, &e, as_json) {
+            Some(report) => Loaded::Broken(report),
+            None => Loaded::Unsupported(e.user_message()),
+        },
     }
+}
+
+/// Code that did not load because it has errors: printed (unless JSON is
+/// asked for) and as JSON; `None` for any other error.
+fn broken(name: &str, text: &str, e: &AppError, as_json: bool) -> Option<serde_json::Value> {
+    let AppError::CodeErrors {
+        errors,
+        diagnostics,
+        ..
+    } = e
+    else {
+        return None;
+    };
+    if !as_json {
+        print!("{}", render::render_text(name, text, diagnostics));
+        eprintln!("{name}: {errors} error(s): fix them first; no test ran");
+    }
+    Some(json!({
+        "path": name,
+        "error": format!("the code has {errors} error(s); no test ran"),
+        "diagnostics": render::locate(text, diagnostics),
+    }))
 }
 
 pub fn test(file: &Path, vectors_path: &Path, as_json: bool) -> Result<ExitCode> {
@@ -195,122 +184,44 @@ pub fn run(file: &Path, o: &RunOpts) -> Result<ExitCode> {
         Ok(x) => x,
         Err(e) => return usage(e),
     };
-    if !(o.cycle_ms.is_finite() && o.cycle_ms > 0.0) {
-        return usage(format!(
-            "--cycle-ms must be a positive number, not {}",
-            o.cycle_ms
-        ));
-    }
-    if o.cycles == 0 || o.cycles > vectors::MAX_STEP_CYCLES {
-        return usage(format!(
-            "--cycles must be from 1 to {}",
-            vectors::MAX_STEP_CYCLES
-        ));
-    }
-    let prog = match load(&name, &text, &o.pou, false) {
-        Loaded::Ready(p) => p,
-        Loaded::Broken(_) => return Ok(ExitCode::from(1)),
-        Loaded::Unsupported(msg) => return usage(msg),
+    let req = st::RunRequest {
+        code: text,
+        source: name.clone(),
+        pou: o.pou.clone(),
+        cycles: o.cycles,
+        inputs: o.inputs.clone(),
+        cycle_ms: o.cycle_ms,
+        trace: o.trace,
+        diagram: o.plot.is_some(),
+        signals: o.signals.clone(),
     };
-    let mut s = match Session::new(&prog, &o.pou) {
-        Ok(s) => s,
-        Err(e) => return usage(e),
+    let mut rows = Rows {
+        json: o.json,
+        header: false,
+        rows: Vec::new(),
     };
-    for kv in &o.inputs {
-        let Some((k, v)) = kv.split_once('=') else {
-            return usage(format!("--in {kv}: write NAME=VALUE"));
-        };
-        let k = k.trim();
-        match s.resolve(k) {
-            Ok((var, _, _)) if !s.settable(var) => {
-                return usage(format!(
-                    "--in {k}: a {} cannot be set from outside; set inputs and in-outs",
-                    var.kind.keyword()
-                ))
-            }
-            Err(e) => return usage(format!("--in {k}: {e}")),
-            Ok(_) => {}
-        }
-        if let Err(e) = s.set(k, &session::cli_value(v.trim())) {
-            return usage(format!("--in {e}"));
-        }
-    }
-    let outputs: Vec<String> = s.outputs().iter().map(|v| v.name.clone()).collect();
-    let mut recorder = match &o.plot {
-        Some(_) => {
-            let names = if o.signals.is_empty() {
-                let inputs = s.prog().pous[s.pou]
-                    .vars
-                    .iter()
-                    .filter(|v| v.kind == VarKind::Input)
-                    .map(|v| v.name.clone());
-                inputs.chain(outputs.iter().cloned()).collect()
-            } else {
-                o.signals.clone()
-            };
-            let names: Vec<&str> = names.iter().map(String::as_str).collect();
-            match Recorder::new(&s, &names, o.cycle_ms) {
-                Ok(r) => Some(r),
-                Err(e) => return usage(format!("--signal: {e}")),
+    let report = match st::run(&req, &st::no_libraries(), &mut rows) {
+        Ok(r) => r,
+        Err(e) => {
+            return match broken(&name, &req.code, &e, false) {
+                Some(_) => Ok(ExitCode::from(1)),
+                None => usage(e.user_message()),
             }
         }
-        None => None,
     };
-    let index = LineIndex::new(&text);
-    let mut rows = Vec::new();
-    if !o.json {
-        let header: Vec<&str> = ["cycle", "time_ms"]
-            .into_iter()
-            .chain(outputs.iter().map(String::as_str))
-            .collect();
-        println!("{}", header.join(","));
-    }
-    let mut fault = None;
-    for c in 1..=o.cycles {
-        let time_ms = s.machine.now_ns as f64 / 1e6;
-        let ran = s.cycle(o.cycle_ms);
-        if let Some(r) = &mut recorder {
-            r.sample(&s);
-        }
-        if let Err(f) = ran {
-            if let Some(r) = &mut recorder {
-                r.mark(format!("fault: {}", session::fault_text(&f)));
-            }
-            fault = Some(f);
-            break;
-        }
-        if o.trace || c == o.cycles {
-            let values: Vec<serde_json::Value> = outputs
-                .iter()
-                .map(|n| s.get(n).unwrap_or(serde_json::Value::Null))
-                .collect();
-            if o.json {
-                let m: serde_json::Map<String, serde_json::Value> =
-                    outputs.iter().cloned().zip(values).collect();
-                rows.push(json!({"cycle": c, "time_ms": time_ms, "outputs": m}));
-            } else {
-                let cells: Vec<String> = [c.to_string(), time_ms.to_string()]
-                    .into_iter()
-                    .chain(values.iter().map(csv_cell))
-                    .collect();
-                println!("{}", cells.join(","));
-            }
-        }
-    }
-    let fault_json = fault.as_ref().map(|f| {
-        let (line, column) = index.line_col(f.span.start as usize);
-        json!({"cycle": f.cycle, "kind": f.kind, "message": session::fault_text(f), "line": line, "column": column})
-    });
     if o.json {
         println!(
             "{}",
             serde_json::to_string_pretty(&json!({
-                "pou": o.pou, "cycle_ms": o.cycle_ms, "rows": rows, "fault": fault_json,
+                "pou": report.pou, "cycle_ms": report.cycle_ms, "rows": rows.rows,
+                "fault": report.fault,
             }))?
         );
+    } else if !rows.header {
+        // Faulted in the first cycle: the header still says what the columns are.
+        rows.print_header(&report.outputs);
     }
-    if let (Some(path), Some(r)) = (&o.plot, recorder) {
-        let d = r.finish();
+    if let (Some(path), Some(d)) = (&o.plot, &report.diagram) {
         if d.truncated {
             eprintln!(
                 "note: the signals changed more often than a diagram keeps; it ends at cycle {}",
@@ -320,7 +231,7 @@ pub fn run(file: &Path, o: &RunOpts) -> Result<ExitCode> {
         for name in &d.left_out {
             eprintln!("note: {name} is not a number, BOOL or TIME; the diagram leaves it out");
         }
-        let svg = super::plot::svg(&d)?;
+        let svg = super::plot::svg(d)?;
         if let Err(e) = std::fs::write(path, svg) {
             return usage(format!("cannot write {}: {e}", path.display()));
         }
@@ -331,16 +242,55 @@ pub fn run(file: &Path, o: &RunOpts) -> Result<ExitCode> {
             d.cycles
         );
     }
-    if let Some(f) = &fault {
-        let (line, column) = index.line_col(f.span.start as usize);
+    if let Some(f) = &report.fault {
         eprintln!(
-            "{name}:{line}:{column}: runtime fault in cycle {}: {}",
-            f.cycle,
-            session::fault_text(f)
+            "{name}:{}:{}: runtime fault in cycle {}: {}",
+            f.line, f.column, f.cycle, f.message
         );
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `st run`'s rows: CSV printed as they come, or kept for one JSON object.
+struct Rows {
+    json: bool,
+    header: bool,
+    rows: Vec<serde_json::Value>,
+}
+
+impl Rows {
+    fn print_header(&mut self, outputs: &[String]) {
+        let header: Vec<&str> = ["cycle", "time_ms"]
+            .into_iter()
+            .chain(outputs.iter().map(String::as_str))
+            .collect();
+        println!("{}", header.join(","));
+        self.header = true;
+    }
+}
+
+impl st::RunSink for Rows {
+    fn row(&mut self, cycle: u64, time_ms: f64, outputs: &[(&str, serde_json::Value)]) {
+        if self.json {
+            let m: serde_json::Map<String, serde_json::Value> = outputs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect();
+            self.rows
+                .push(json!({"cycle": cycle, "time_ms": time_ms, "outputs": m}));
+            return;
+        }
+        if !self.header {
+            let names: Vec<String> = outputs.iter().map(|(k, _)| k.to_string()).collect();
+            self.print_header(&names);
+        }
+        let cells: Vec<String> = [cycle.to_string(), time_ms.to_string()]
+            .into_iter()
+            .chain(outputs.iter().map(|(_, v)| csv_cell(v)))
+            .collect();
+        println!("{}", cells.join(","));
+    }
 }
 
 fn csv_cell(v: &serde_json::Value) -> String {

@@ -250,6 +250,44 @@ export interface GenReport {
   tokens_per_s: number;
 }
 
+/// `plc explain`: the interface read from the code, the behaviour in the model's words.
+export interface Explanation {
+  pous: string[];
+  /// [POU, section keyword, name, type as written]
+  interface: [string, string, string, string][];
+  text: string;
+}
+
+/// An IO list as a VAR_GLOBAL list (`plc io`).
+export interface Gvl {
+  text: string;
+  signals: number;
+  columns: [string, string][];
+  ignored: string[];
+}
+
+/// `st run` in the window: the final outputs and the run's timing diagram.
+export interface RunView {
+  pou: string;
+  cycle_ms: number;
+  outputs: string[];
+  cycles: number;
+  fault: { cycle: number; kind: string; message: string; line: number; column: number } | null;
+  diagram: Diagram | null;
+  last: Record<string, unknown>;
+}
+
+export interface RunRequest {
+  code: string;
+  pou: string;
+  cycles: number;
+  cycle_ms: number;
+  /// `NAME=VALUE`, held for the whole run.
+  inputs: string[];
+}
+
+export type ModelEvent = { kind: "loading_model"; path: string };
+
 export interface ChatMessage {
   role: "user" | "assistant";
   text: string;
@@ -292,12 +330,24 @@ export const api = {
   stCheck: (code: string) => invoke<Located[]>("st_check", { code }),
   stFormat: (code: string) => invoke<string>("st_format", { code }),
   stTest: (code: string, vectorsJson: string) => invoke<any>("st_test", { code, vectorsJson }),
+  stRun: (request: RunRequest) => invoke<RunView>("st_run", { request }),
   stPlcopen: (code: string) => invoke<{ xml: string; notes: string[] }>("st_plcopen", { code }),
   plcGenerate: (request: GenRequest, onEvent: (e: GenEvent) => void) => {
     const ch = new Channel<GenEvent>();
     ch.onmessage = onEvent;
     return invoke<GenReport>("plc_generate", { request, onEvent: ch });
   },
+  plcExplain: (code: string, lang: "en" | "zh", onEvent: (e: ModelEvent) => void) => {
+    const ch = new Channel<ModelEvent>();
+    ch.onmessage = onEvent;
+    return invoke<Explanation>("plc_explain", { code, lang, onEvent: ch });
+  },
+  plcComment: (code: string, onEvent: (e: ModelEvent) => void) => {
+    const ch = new Channel<ModelEvent>();
+    ch.onmessage = onEvent;
+    return invoke<string>("plc_comment", { code, onEvent: ch });
+  },
+  plcIo: (path: string, gvl: string | null) => invoke<Gvl>("plc_io", { path, gvl }),
   saveText: (path: string, text: string) => invoke<void>("save_text", { path, text }),
   chatsList: () => invoke<{ id: string; title: string; updated: number }[]>("chats_list"),
   chatSave: (chat: Chat) => invoke<void>("chat_save", { chat }),

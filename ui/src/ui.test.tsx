@@ -5,7 +5,7 @@ import { dictionaries, initialLang, translate } from "./i18n";
 import { applyEvent, markCited, newChat, titleOf, toMarkdown, formatEta, formatValue, TextBatcher } from "./chat";
 import { offsetOf, stParser } from "./st-language";
 import { StringStream } from "@codemirror/language";
-import { toCm, failureRows, summaryParts, cutOff, candidateCounts } from "./views/Plc";
+import { toCm, failureRows, summaryParts, cutOff, candidateCounts, firstPou, runInputs } from "./views/Plc";
 import { lanesData, stepped } from "./views/TimingDiagram";
 import { lang } from "./store";
 import type { ChatMessage, ToolUse } from "./api";
@@ -323,5 +323,17 @@ describe("timing diagram", () => {
     const s = stepped({ x: [0, 10, 20], ys: [[1, 1, 0]] });
     expect(s.x).toEqual([0, 10, 10, 20, 20]);
     expect(s.ys[0]).toEqual([1, 1, 1, 1, 0]);
+  });
+});
+
+describe("a run from the PLC view", () => {
+  it("starts with the first POU the code declares", () => {
+    expect(firstPou("(* motor *)\nFUNCTION_BLOCK FB_Motor\nVAR_INPUT a : BOOL; END_VAR\nEND_FUNCTION_BLOCK\nPROGRAM Main\nEND_PROGRAM")).toBe("FB_Motor");
+    expect(firstPou("program main\nend_program")).toBe("main");
+    expect(firstPou("TYPE E : (A, B); END_TYPE")).toBe("");
+  });
+  it("takes inputs separated by commas, semicolons or lines", () => {
+    expect(runInputs(" start=TRUE, sp=42.5;\ndelay=T#2s\n\n")).toEqual(["start=TRUE", "sp=42.5", "delay=T#2s"]);
+    expect(runInputs("  ")).toEqual([]);
   });
 });

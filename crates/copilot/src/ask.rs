@@ -9,6 +9,8 @@
 //! answer's `[n]` markers are checked against the passages given.
 
 use millwright_engine::{ChatMessage, Input};
+
+use crate::Error;
 use millwright_knowledge::index::Filter;
 use millwright_knowledge::{Hit, KnowledgeBase, MIN_COVERAGE};
 use serde::Serialize;
@@ -100,15 +102,17 @@ pub struct ToolUse {
 pub const MAX_QUESTION_CHARS: usize = 4000;
 
 /// What both front ends refuse before anything is searched or started.
-pub fn validate_question(question: &str) -> Result<(), String> {
+pub fn validate_question(question: &str) -> Result<(), Error> {
     let q = question.trim();
     if q.is_empty() {
-        return Err("the question is empty; type a question first".into());
+        return Err(Error::Input(
+            "the question is empty; type a question first".into(),
+        ));
     }
     if q.chars().count() > MAX_QUESTION_CHARS {
-        return Err(format!(
+        return Err(Error::Input(format!(
             "the question is longer than {MAX_QUESTION_CHARS} characters; shorten it"
-        ));
+        )));
     }
     Ok(())
 }
@@ -119,26 +123,21 @@ pub fn wants_calculation(question: &str) -> bool {
     millwright_tools::quantity::mentions_quantity(question)
 }
 
-/// The command that runs a call by hand, for the user to correct.
-fn command_for(call: &ToolCall) -> String {
-    let mut pairs = call.pairs();
-    // In the tool's own order of arguments, as `calc --list` shows them.
-    if let Some(t) = millwright_tools::find(&call.tool) {
-        pairs.sort_by_key(|(k, _)| t.args.iter().position(|a| a.name == k));
-    }
-    let args: Vec<String> = pairs
+/// The call as the user can read and correct it, in no front end's syntax
+/// (the command line adds its own command for it).
+fn call_text(call: &ToolCall) -> String {
+    let args: Vec<String> = call
+        .ordered_pairs()
         .iter()
-        .map(|(k, v)| format!("--{k} {}", serde_json::Value::String(v.clone())))
+        .map(|(k, v)| format!("{k} = {}", serde_json::Value::String(v.clone())))
         .collect();
-    format!("millwright calc {} {}", call.tool, args.join(" "))
-        .trim_end()
-        .to_string()
+    format!("{}({})", call.tool, args.join(", "))
 }
 
 /// Answers with a mechanism model: the model picks the tool and copies the
 /// arguments, the tool computes, and the answer states the result, inputs and
 /// formula. `Ok(None)` when the model finds no tool fits (ask the documents).
-pub fn calculate(model: &mut dyn Completer, question: &str) -> Result<Option<Answer>, String> {
+pub fn calculate(model: &mut dyn Completer, question: &str) -> Result<Option<Answer>, Error> {
     let Some((call, result)) = tool_call::answer(model, question)? else {
         return Ok(None);
     };
@@ -171,15 +170,15 @@ pub fn calculate(model: &mut dyn Completer, question: &str) -> Result<Option<Ans
         Err(e) => {
             let text = if zh {
                 format!(
-                    "模型选择了 `{}` 计算，但它给出的参数无效：{e}。请核对后自行运行：`{}`",
+                    "模型选择了 `{}` 计算，但它给出的参数无效：{e}。请核对参数后重新计算：`{}`",
                     call.tool,
-                    command_for(&call)
+                    call_text(&call)
                 )
             } else {
                 format!(
-                    "The model chose the `{}` calculation, but its arguments are not valid: {e}. Check them and run it yourself: `{}`",
+                    "The model chose the `{}` calculation, but its arguments are not valid: {e}. Check them and calculate again: `{}`",
                     call.tool,
-                    command_for(&call)
+                    call_text(&call)
                 )
             };
             (text, None, Some(e))
@@ -211,9 +210,9 @@ fn is_chinese(text: &str) -> bool {
 
 pub fn not_in_documents(question: &str) -> String {
     if is_chinese(question) {
-        "您的文档中没有找到这个问题的答案。可以换个说法再问，或用 `millwright docs add` 添加相关文档。".into()
+        "您的文档中没有找到这个问题的答案。可以换个说法再问，或添加包含答案的文档。".into()
     } else {
-        "Your documents do not contain the answer to this question. Try other words, or add the documents that hold it with `millwright docs add`.".into()
+        "Your documents do not contain the answer to this question. Try other words, or add the documents that hold it.".into()
     }
 }
 
@@ -326,17 +325,11 @@ impl Retrieval {
 }
 
 /// Finds passages and decides whether the documents answer the question.
-pub fn retrieve(
-    kb: &KnowledgeBase,
-    question: &str,
-    opts: &AskOptions,
-) -> Result<Retrieval, String> {
-    if question.trim().is_empty() {
-        return Err("the question is empty".into());
-    }
+pub fn retrieve(kb: &KnowledgeBase, question: &str, opts: &AskOptions) -> Result<Retrieval, Error> {
+    validate_question(question)?;
     let hits = kb
         .search(question, &opts.filter, opts.k.max(1))
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| Error::Documents(e.to_string()))?;
     let best = hits.iter().map(|h| h.coverage).fold(0.0f32, f32::max);
     Ok(Retrieval {
         question: question.to_owned(),
@@ -347,7 +340,7 @@ pub fn retrieve(
 
 /// Asks the model to answer from the retrieved passages (or says the documents
 /// do not hold the answer, without asking it).
-pub fn answer(model: &mut dyn Completer, r: &Retrieval, max_tokens: u32) -> Result<Answer, String> {
+pub fn answer(model: &mut dyn Completer, r: &Retrieval, max_tokens: u32) -> Result<Answer, Error> {
     answer_streaming(model, r, max_tokens, &mut |_| {})
 }
 
@@ -358,7 +351,7 @@ pub fn answer_streaming(
     r: &Retrieval,
     max_tokens: u32,
     on_text: &mut dyn FnMut(&str),
-) -> Result<Answer, String> {
+) -> Result<Answer, Error> {
     if !r.answerable {
         let a = r.not_found();
         on_text(&a.answer);
@@ -445,7 +438,7 @@ mod tests {
     }
 
     #[test]
-    fn a_refused_call_names_the_argument_and_the_command_to_fix_it() {
+    fn a_refused_call_names_the_argument_and_the_call_to_correct() {
         let mut m = Scripted::new(&[
             r#"{"tool": "three_phase_power", "args": {"voltage": "400 V", "current": "32 A", "cos_phi": "1.7"}}"#,
         ]);
@@ -457,8 +450,9 @@ mod tests {
         assert!(tool.error.as_deref().unwrap().contains("`cos_phi`"));
         assert!(a.answer.contains("参数无效"), "{}", a.answer);
         assert!(
-            a.answer
-                .contains(r#"millwright calc three_phase_power --voltage "400 V""#),
+            a.answer.contains(
+                r#"three_phase_power(voltage = "400 V", current = "32 A", cos_phi = "1.7")"#
+            ) && !a.answer.contains("millwright"),
             "{}",
             a.answer
         );

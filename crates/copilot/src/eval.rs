@@ -412,7 +412,7 @@ pub fn run_task(
                 .collect();
             out.code = r.code;
         }
-        Err(e) => out.error = Some(e),
+        Err(e) => out.error = Some(e.to_string()),
     }
     out
 }

@@ -6,9 +6,11 @@
 //! - [`plc_doc`]: explain code, and comment it without changing the program.
 //! - [`library`]: the verified snippet library and its retrieval.
 //! - [`st_library`]: library sources (files, folders) the user's code uses, for checks and tests.
+//! - [`error`]: why a use case failed, by kind (input, model, output, documents).
 //! - [`tool_call`]: the model picks a mechanism model and its arguments; the tool computes.
 
 pub mod ask;
+pub mod error;
 pub mod eval;
 pub mod io_list;
 pub mod library;
@@ -18,3 +20,5 @@ pub mod plc_doc;
 mod scripted;
 pub mod st_library;
 pub mod tool_call;
+
+pub use error::Error;

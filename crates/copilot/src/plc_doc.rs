@@ -8,6 +8,7 @@ use millwright_iec61131::ast::{Item, Pou, Stmt, StmtKind, VarKind};
 use millwright_iec61131::diagnostics::LineIndex;
 
 use crate::plc::{request, Completer};
+use crate::Error;
 
 const EXPLAIN_BASE: &str = include_str!("../../../assets/prompts/plc_explain_base.txt");
 const EXPLAIN_CHAT: &str = include_str!("../../../assets/prompts/plc_explain_chat.txt");
@@ -26,16 +27,18 @@ pub struct Explanation {
     pub text: String,
 }
 
-fn parse_checked(code: &str) -> Result<millwright_iec61131::Parsed, String> {
+/// The code's tree, or an input error naming the first syntax error (asked
+/// before a model is started for the code).
+pub fn parse_checked(code: &str) -> Result<millwright_iec61131::Parsed, Error> {
     let parsed = millwright_iec61131::parse(code);
     if parsed.has_errors() {
         let index = LineIndex::new(code);
         let first = &parsed.diagnostics[0];
         let (line, col) = index.line_col(first.span.start as usize);
-        return Err(format!(
-            "the code does not parse (line {line}, column {col}: {}); fix it first, e.g. with `millwright st check`",
+        return Err(Error::Input(format!(
+            "the code does not parse (line {line}, column {col}: {}); fix it first (checking it lists every error)",
             first.message
-        ));
+        )));
     }
     Ok(parsed)
 }
@@ -62,7 +65,7 @@ pub fn explain(
     model: &mut dyn Completer,
     code: &str,
     language: &str,
-) -> Result<Explanation, String> {
+) -> Result<Explanation, Error> {
     let parsed = parse_checked(code)?;
     let mut pous = Vec::new();
     let mut interface = Vec::new();
@@ -174,7 +177,7 @@ fn clean(text: &str) -> String {
 
 /// Adds a header comment and comments above statements, from the model; the
 /// result is the same program as the input (checked).
-pub fn comment(model: &mut dyn Completer, code: &str) -> Result<String, String> {
+pub fn comment(model: &mut dyn Completer, code: &str) -> Result<String, Error> {
     let parsed = parse_checked(code)?;
     let explanation = explain(model, code, "English")?;
     let lines = statement_lines(&parsed.file, code);
@@ -228,7 +231,9 @@ pub fn comment(model: &mut dyn Completer, code: &str) -> Result<String, String> 
         result.push('\n');
     }
     if !millwright_iec61131::same_program(code, &result) {
-        return Err("the commented code would not be the same program; nothing was changed".into());
+        return Err(Error::Output(
+            "the commented code would not be the same program; nothing was changed".into(),
+        ));
     }
     Ok(result)
 }
@@ -274,7 +279,7 @@ mod tests {
         );
         assert!(explain(&mut m, "FUNCTION_BLOCK X\nx := ;\n", "English")
             .unwrap_err()
-            .contains("does not parse"));
+            .is_input_with("does not parse"));
     }
 
     #[test]

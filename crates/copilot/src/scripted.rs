@@ -1,7 +1,7 @@
 //! A model for tests that returns scripted texts in order and keeps every
 //! request it was given, so the logic around the model is tested exactly.
 
-use millwright_engine::{FinishReason, GenerateRequest};
+use millwright_engine::{EngineError, ErrorKind, FinishReason, GenerateRequest};
 
 use crate::plc::{Completer, Completion, Stage};
 
@@ -38,12 +38,12 @@ impl Completer for Scripted {
     fn stage(&mut self, stage: Stage) {
         self.stages.push(stage);
     }
-    fn complete(&mut self, request: &GenerateRequest) -> Result<Completion, String> {
+    fn complete(&mut self, request: &GenerateRequest) -> Result<Completion, EngineError> {
         self.seen.push(request.clone());
-        let text = self
-            .replies
-            .get(self.seen.len() - 1)
-            .ok_or("no more replies")?;
+        let text = self.replies.get(self.seen.len() - 1).ok_or(EngineError {
+            kind: ErrorKind::Internal,
+            message: "no more replies".into(),
+        })?;
         let finish = *self
             .finishes
             .get(self.seen.len() - 1)

@@ -7,6 +7,7 @@ use millwright_tools::{Called, Tool};
 use serde::{Deserialize, Serialize};
 
 use crate::plc::{request, Completer};
+use crate::Error;
 
 const BASE: &str = include_str!("../../../assets/prompts/tool_call_base.txt");
 const CHAT: &str = include_str!("../../../assets/prompts/tool_call_chat.txt");
@@ -30,6 +31,16 @@ impl ToolCall {
                 )
             })
             .collect()
+    }
+
+    /// [`ToolCall::pairs`] in the tool's own order of arguments, as the
+    /// calculator lists them.
+    pub fn ordered_pairs(&self) -> Vec<(String, String)> {
+        let mut pairs = self.pairs();
+        if let Some(t) = millwright_tools::find(&self.tool) {
+            pairs.sort_by_key(|(k, _)| t.args.iter().position(|a| a.name == k));
+        }
+        pairs
     }
 }
 
@@ -102,10 +113,10 @@ pub fn grammar() -> String {
 }
 
 /// Asks the model for a call; `Ok(None)` when it says no tool fits.
-pub fn choose(model: &mut dyn Completer, question: &str) -> Result<Option<ToolCall>, String> {
+pub fn choose(model: &mut dyn Completer, question: &str) -> Result<Option<ToolCall>, Error> {
     let q = question.trim();
     if q.is_empty() {
-        return Err("the question is empty".into());
+        return Err(Error::Input("the question is empty".into()));
     }
     let input = if model.is_chat() {
         Input::Chat(vec![
@@ -128,10 +139,10 @@ pub fn choose(model: &mut dyn Completer, question: &str) -> Result<Option<ToolCa
     };
     let out = model.complete(&request(input, 160, &[], Some(grammar()), 1.0))?;
     let call: ToolCall = serde_json::from_str(out.text.trim()).map_err(|e| {
-        format!(
+        Error::Output(format!(
             "the model's call is not valid JSON ({e}): {}",
             out.text.trim()
-        )
+        ))
     })?;
     Ok((call.tool != "none").then_some(call))
 }
@@ -141,12 +152,12 @@ pub fn choose(model: &mut dyn Completer, question: &str) -> Result<Option<ToolCa
 pub type Answer = (ToolCall, Result<Called, String>);
 
 /// Chooses a tool for a question and runs it; `None` when no tool fits.
-pub fn answer(model: &mut dyn Completer, question: &str) -> Result<Option<Answer>, String> {
+pub fn answer(model: &mut dyn Completer, question: &str) -> Result<Option<Answer>, Error> {
     let Some(call) = choose(model, question)? else {
         return Ok(None);
     };
-    let tool: &Tool =
-        millwright_tools::find(&call.tool).ok_or_else(|| format!("no tool {}", call.tool))?;
+    let tool: &Tool = millwright_tools::find(&call.tool)
+        .ok_or_else(|| Error::Output(format!("the model chose no tool named {}", call.tool)))?;
     let result = millwright_tools::call(tool, &call.pairs());
     Ok(Some((call, result)))
 }

@@ -235,12 +235,20 @@ struct Found {
     mtime: i64,
 }
 
+/// The file whose presence means a knowledge base was created in a directory.
+const STATE_FILE: &str = "state.sqlite";
+
 impl KnowledgeBase {
+    /// Whether documents were ever added in `dir` (opening would create it).
+    pub fn exists(dir: &Path) -> bool {
+        dir.join(STATE_FILE).is_file()
+    }
+
     /// Opens (or creates) the knowledge base in `dir` and repairs what a crash left.
     pub fn open(dir: &Path, worker: WorkerCommand, options: Options) -> Result<Self, Error> {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::State(format!("cannot create {}: {e}", dir.display())))?;
-        let store = Store::open(&dir.join("state.sqlite"))?;
+        let store = Store::open(&dir.join(STATE_FILE))?;
         let index = SearchIndex::open(&dir.join("index"))?;
         let mut kb = KnowledgeBase {
             store,

@@ -1,6 +1,6 @@
 //! What the app is running on: version, data directory, the model, settings.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use millwright_models::fetch::FetchEvent;
 use millwright_models::local::{resolve, Settings};
@@ -8,7 +8,6 @@ use serde::Serialize;
 use tauri::State;
 
 use super::blocking;
-use crate::state::lock;
 use crate::AppState;
 
 #[derive(Debug, Clone, Serialize)]
@@ -85,8 +84,8 @@ pub fn summarize(path: &Path) -> Result<ModelSummary, String> {
 pub async fn app_info(state: State<'_, AppState>) -> Result<AppInfo, String> {
     let s = state.0.clone();
     blocking(move || {
-        let settings = Settings::load(&s.home).map_err(|e| e.to_string())?;
-        let (model, model_error) = match resolve(&s.home, None) {
+        let settings = Settings::load(s.home()).map_err(|e| e.to_string())?;
+        let (model, model_error) = match resolve(s.home(), None) {
             Ok(p) => match summarize(&p) {
                 Ok(m) => (Some(m), None),
                 Err(e) => (None, Some(e)),
@@ -94,22 +93,19 @@ pub async fn app_info(state: State<'_, AppState>) -> Result<AppInfo, String> {
             Err(e) => (None, Some(e.to_string())),
         };
         // The engine is locked while it answers; its figures can wait, the info cannot.
-        let loaded = match s.engine.try_lock() {
-            Ok(g) => g.as_ref().map(|(_, i)| Loaded {
-                n_ctx: i.n_ctx,
-                threads: i.threads,
-                gpu_layers: i.gpu_layers,
-            }),
-            Err(_) => None,
-        };
+        let loaded = s.ws.loaded_model().map(|i| Loaded {
+            n_ctx: i.n_ctx,
+            threads: i.threads,
+            gpu_layers: i.gpu_layers,
+        });
         Ok(AppInfo {
             version: env!("CARGO_PKG_VERSION"),
-            data_dir: s.home.root().display().to_string(),
+            data_dir: s.home().root().display().to_string(),
             model,
             model_error,
             loaded,
             settings,
-            default_model: default_model(&s.home),
+            default_model: default_model(s.home()),
             uptime_ms: s.started.elapsed().as_millis(),
         })
     })
@@ -119,7 +115,7 @@ pub async fn app_info(state: State<'_, AppState>) -> Result<AppInfo, String> {
 #[tauri::command]
 pub async fn settings_get(state: State<'_, AppState>) -> Result<Settings, String> {
     let s = state.0.clone();
-    blocking(move || Settings::load(&s.home).map_err(|e| e.to_string())).await
+    blocking(move || Settings::load(s.home()).map_err(|e| e.to_string())).await
 }
 
 /// Checks settings as the engine would before anything is saved.
@@ -175,24 +171,19 @@ pub async fn settings_set(
     let s = state.0.clone();
     blocking(move || {
         validate(&settings)?;
-        let old = Settings::load(&s.home).map_err(|e| e.to_string())?;
-        settings.save(&s.home).map_err(|e| e.to_string())?;
+        let old = Settings::load(s.home()).map_err(|e| e.to_string())?;
+        settings.save(s.home()).map_err(|e| e.to_string())?;
         let engine_changed = old.model != settings.model
             || old.threads != settings.threads
             || old.context_size != settings.context_size
             || old.gpu_layers != settings.gpu_layers;
         if engine_changed {
             // The next question loads the model with the new settings.
-            *lock(&s.engine) = None;
+            s.ws.unload_model();
         }
         Ok(settings)
     })
     .await
-}
-
-/// The model file the engine will load.
-pub fn model_path(home: &millwright_models::Home) -> Result<PathBuf, String> {
-    resolve(home, None).map_err(|e| e.to_string())
 }
 
 /// Fetches the default model into the data directory (the app's only network
@@ -211,7 +202,7 @@ pub fn download_blocking(
         .default_model()
         .clone();
     let mut last_sent = std::time::Instant::now();
-    let result = fetch(&s.home, &entry, &mut |e| {
+    let result = fetch(s.home(), &entry, &mut |e| {
         // Byte counts arrive per buffer; a few updates a second are enough.
         let always = match &e {
             FetchEvent::Downloading { .. } => true,

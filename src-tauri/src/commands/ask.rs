@@ -1,17 +1,15 @@
 //! Questions to the documents, answered by the model as it generates, or
-//! handed to a mechanism model when they ask for a calculation.
+//! handed to a mechanism model when they ask for a calculation: the
+//! application layer's `ask`, its sink turned into channel events.
 
-use millwright_copilot::ask::{
-    answer_streaming, calculate, retrieve, validate_question, wants_calculation, Answer,
-    AskOptions, ToolUse,
-};
-use millwright_knowledge::index::Filter;
+use millwright_app::ask::{AskRequest, AskSink};
+use millwright_copilot::ask::{Answer, Retrieval, ToolUse};
 use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::State;
 
 use super::blocking;
-use crate::state::{lock, Shared};
+use crate::state::{message, Shared};
 use crate::AppState;
 
 /// What the UI sees while an answer is made, in order.
@@ -39,66 +37,40 @@ pub enum AskEvent {
     },
 }
 
-pub fn ask_blocking(
-    s: &Shared,
-    question: &str,
-    collection: Option<String>,
-    events: &Channel<AskEvent>,
-) -> Result<Answer, String> {
-    let loading = |path: &std::path::Path| {
-        let _ = events.send(AskEvent::LoadingModel {
+/// The channel as the use case's sink (a closed window drops events).
+struct Events<'a>(&'a Channel<AskEvent>);
+
+impl AskSink for Events<'_> {
+    fn loading_model(&mut self, path: &std::path::Path) {
+        let _ = self.0.send(AskEvent::LoadingModel {
             path: path.display().to_string(),
         });
-    };
-    if wants_calculation(question) {
-        let calc = s.with_model(loading, |m| calculate(m, question))?;
-        // None: no tool fits, and the documents may hold the answer.
-        if let Some(a) = calc {
-            if let Some(tool) = &a.tool {
-                let _ = events.send(AskEvent::Tool { tool: tool.clone() });
-            }
-            let _ = events.send(AskEvent::Token {
-                text: a.answer.clone(),
-            });
-            // The call is a few dozen tokens: no speed worth showing.
-            let _ = events.send(AskEvent::Done { tokens_per_s: 0.0 });
-            return Ok(a);
-        }
     }
-    let opts = AskOptions {
-        filter: Filter {
-            collection,
-            ..Filter::default()
-        },
-        ..AskOptions::default()
-    };
-    let r = s.with_reader(|kb| retrieve(kb, question, &opts))?;
-    let _ = events.send(AskEvent::Retrieved {
-        answerable: r.answerable,
-        citations: r.hits.iter().map(super::docs::HitView::from).collect(),
-    });
-    if !r.answerable {
-        let a = r.not_found();
-        let _ = events.send(AskEvent::Token {
-            text: a.answer.clone(),
+    fn retrieved(&mut self, r: &Retrieval) {
+        let _ = self.0.send(AskEvent::Retrieved {
+            answerable: r.answerable,
+            citations: r.hits.iter().map(super::docs::HitView::from).collect(),
         });
-        let _ = events.send(AskEvent::Done { tokens_per_s: 0.0 });
-        return Ok(a);
     }
-    let mut pieces = 0usize;
-    let (a, secs) = s.with_model(loading, |m| {
-        // Timed after loading: the speed is the model's, not the disk's.
-        let started = std::time::Instant::now();
-        let a = answer_streaming(m, &r, opts.max_tokens, &mut |t| {
-            pieces += 1;
-            let _ = events.send(AskEvent::Token { text: t.to_owned() });
-        })?;
-        Ok((a, started.elapsed().as_secs_f64().max(1e-6)))
-    })?;
-    let _ = events.send(AskEvent::Done {
-        tokens_per_s: pieces as f64 / secs,
-    });
-    Ok(a)
+    fn tool(&mut self, tool: &ToolUse) {
+        let _ = self.0.send(AskEvent::Tool { tool: tool.clone() });
+    }
+    fn token(&mut self, text: &str) {
+        let _ = self.0.send(AskEvent::Token {
+            text: text.to_owned(),
+        });
+    }
+    fn done(&mut self, tokens_per_s: f64) {
+        let _ = self.0.send(AskEvent::Done { tokens_per_s });
+    }
+}
+
+pub fn ask_blocking(
+    s: &Shared,
+    request: &AskRequest,
+    events: &Channel<AskEvent>,
+) -> Result<Answer, String> {
+    millwright_app::ask::ask(&s.ws, request, &mut Events(events)).map_err(message)
 }
 
 #[tauri::command]
@@ -108,16 +80,18 @@ pub async fn ask(
     collection: Option<String>,
     on_event: Channel<AskEvent>,
 ) -> Result<Answer, String> {
-    let q = question.trim().to_owned();
-    validate_question(&q)?;
+    let request = AskRequest {
+        collection,
+        ..AskRequest::new(question)
+    };
+    // Refused here, before a blocking thread is taken for it.
+    request.validate().map_err(message)?;
     let s = state.0.clone();
-    blocking(move || ask_blocking(&s, &q, collection, &on_event)).await
+    blocking(move || ask_blocking(&s, &request, &on_event)).await
 }
 
 /// Stops the answer being generated (nothing happens if none is).
 #[tauri::command]
 pub fn cancel(state: State<'_, AppState>) {
-    if let Some(c) = lock(&state.0.canceller).as_ref() {
-        c.cancel();
-    }
+    state.0.ws.cancel();
 }

@@ -44,7 +44,7 @@ pub fn valid_id(id: &str) -> Result<(), String> {
 }
 
 fn dir(state: &AppState) -> std::path::PathBuf {
-    state.0.home.root().join("chats")
+    state.0.home().root().join("chats")
 }
 
 #[tauri::command]

@@ -1,30 +1,22 @@
-//! Structured Text in the editor: live diagnostics, formatting, test vectors.
+//! Structured Text in the editor: live diagnostics, formatting, test
+//! vectors, a run in the simulator.
 
 use millwright_copilot::st_library::StLibrary;
 use millwright_iec61131::diagnostics::LineIndex;
 use millwright_iec61131::render::{locate, Located};
 use millwright_iec61131::sim::{self, vectors, Vectors};
-use millwright_models::local::Settings;
 use tauri::State;
 
-use crate::state::AppState;
+use crate::state::{message, AppState};
 
-/// Most code the editor sends at once (the checker is linear; this bounds a paste).
-const MAX_CODE: usize = 8 << 20;
-
+/// The editor's code, bounded as every use case bounds code (a paste).
 fn bounded(code: &str) -> Result<(), String> {
-    if code.len() > MAX_CODE {
-        return Err(format!("the code is larger than {} MiB", MAX_CODE >> 20));
-    }
-    Ok(())
+    millwright_app::plc::bounded("the code", code).map_err(message)
 }
 
-/// The library sources the settings name (read fresh: the user may be
-/// editing them); an error says which path and what to do.
+/// The library sources the settings name, read afresh.
 fn libraries(state: &AppState) -> Result<StLibrary, String> {
-    let settings = Settings::load(&state.0.home).map_err(|e| e.to_string())?;
-    StLibrary::load(&settings.st_libraries)
-        .map_err(|e| format!("{e}; fix the ST libraries in the settings"))
+    millwright_app::st::settings_libraries(&state.0.ws).map_err(message)
 }
 
 #[tauri::command]
@@ -83,6 +75,53 @@ pub async fn st_test(
         let locate = |s: millwright_iec61131::token::Span| index.line_col(s.start as usize);
         vectors::run_recorded(&prog, &v, &locate)
             .map_err(|problems| format!("test vectors: {}", problems.join("; ")))
+    })
+    .await
+}
+
+/// A run of the editor's code in the simulator: the outputs after the last
+/// cycle and the run's timing diagram.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RunView {
+    #[serde(flatten)]
+    pub report: millwright_app::st::RunReport,
+    /// The outputs' values after the last cycle run.
+    pub last: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Keeps the last row the run reports.
+#[derive(Default)]
+struct LastRow(serde_json::Map<String, serde_json::Value>);
+
+impl millwright_app::st::RunSink for LastRow {
+    fn row(&mut self, _cycle: u64, _time_ms: f64, outputs: &[(&str, serde_json::Value)]) {
+        self.0 = outputs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+    }
+}
+
+/// Runs a POU of the editor's code for some cycles with its inputs held
+/// (`st run`), with the settings' libraries, always as a timing diagram.
+#[tauri::command]
+pub async fn st_run(
+    state: State<'_, AppState>,
+    mut request: millwright_app::st::RunRequest,
+) -> Result<RunView, String> {
+    // The window shows the diagram and the final values, never a row per cycle.
+    request.trace = false;
+    request.diagram = true;
+    request.validate().map_err(message)?;
+    let state = AppState(state.0.clone());
+    super::blocking(move || {
+        let library = millwright_app::st::settings_libraries(&state.0.ws).map_err(message)?;
+        let mut last = LastRow::default();
+        let report = millwright_app::st::run(&request, &library, &mut last).map_err(message)?;
+        Ok(RunView {
+            report,
+            last: last.0,
+        })
     })
     .await
 }

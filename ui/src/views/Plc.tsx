@@ -5,12 +5,12 @@ import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
 import { syntaxHighlighting, defaultHighlightStyle } from "@codemirror/language";
 import { linter, lintGutter, type Diagnostic } from "@codemirror/lint";
 import { open, save } from "@tauri-apps/plugin-dialog";
-import { api, errorText, type Candidate, type GenReport, type Located, type Round, type Verified } from "../api";
+import { api, errorText, type Candidate, type Explanation, type GenReport, type Gvl, type Located, type Round, type RunView, type Verified } from "../api";
 import { TextBatcher } from "../chat";
 import { TimingDiagram } from "./TimingDiagram";
 import { offsetOf, structuredText } from "../st-language";
 import type { Key } from "../i18n";
-import { status, useT } from "../store";
+import { lang, status, useT } from "../store";
 
 const SAMPLE = `FUNCTION_BLOCK FB_Motor
 VAR_INPUT
@@ -43,6 +43,20 @@ export function toCm(doc: string, located: Located[]): Diagnostic[] {
       message: `${d.code}: ${d.message}${d.help ? ` (${d.help})` : ""}`,
     };
   });
+}
+
+/// The first POU the code declares (what a run starts with), or "".
+export function firstPou(code: string): string {
+  const m = /^\s*(?:FUNCTION_BLOCK|PROGRAM|FUNCTION)\s+([A-Za-z_][A-Za-z0-9_]*)/im.exec(code);
+  return m ? m[1] : "";
+}
+
+/// Inputs typed as `a=1, b=TRUE` or one per line, as `NAME=VALUE` items.
+export function runInputs(text: string): string[] {
+  return text
+    .split(/[\n,;]/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }
 
 /// Every failed expectation and fault of a simulator report, one row each.
@@ -112,6 +126,15 @@ export function PlcView() {
   const [report, setReport] = useState<GenReport | null>(null);
   const [edited, setEdited] = useState(false);
   const generatedCode = useRef<string | null>(null);
+  const [runPou, setRunPou] = useState("");
+  const [runCycles, setRunCycles] = useState(100);
+  const [runCycleMs, setRunCycleMs] = useState(10);
+  const [runIn, setRunIn] = useState("start=TRUE");
+  const [run, setRun] = useState<RunView | null>(null);
+  const [explanation, setExplanation] = useState<Explanation | null>(null);
+  const [gvl, setGvl] = useState<Gvl | null>(null);
+  /// The model task running from the toolbar (explain or comment), if any.
+  const [modelTask, setModelTask] = useState<"explain" | "comment" | null>(null);
 
   useEffect(() => {
     if (!host.current) return;
@@ -236,6 +259,76 @@ export function PlcView() {
     }
   }
 
+  async function runProgram() {
+    setError(null);
+    try {
+      setRun(
+        await api.stRun({
+          code: code(),
+          pou: runPou.trim() || firstPou(code()),
+          cycles: runCycles,
+          cycle_ms: runCycleMs,
+          inputs: runInputs(runIn),
+        }),
+      );
+    } catch (e) {
+      setRun(null);
+      setError(errorText(e));
+    }
+  }
+
+  /// Explaining and commenting use the model: one at a time, shown as busy.
+  async function withModel(task: "explain" | "comment", f: () => Promise<void>) {
+    if (modelTask || generating) return;
+    setError(null);
+    setModelTask(task);
+    status.update((s) => ({ ...s, busy: true }));
+    try {
+      await f();
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setModelTask(null);
+      setProgress(null);
+      status.update((s) => ({ ...s, busy: false }));
+    }
+  }
+
+  const onModelEvent = () => setProgress(t("ask.loading_model"));
+
+  function explain() {
+    return withModel("explain", async () => {
+      setExplanation(await api.plcExplain(code(), lang.get() === "zh" ? "zh" : "en", onModelEvent));
+    });
+  }
+
+  function addComments() {
+    return withModel("comment", async () => {
+      const out = await api.plcComment(code(), onModelEvent);
+      const v = view.current!;
+      // One change: Ctrl+Z takes the comments back.
+      v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: out } });
+    });
+  }
+
+  async function ioToGvl() {
+    setError(null);
+    const path = await open({ filters: [{ name: "IO list", extensions: ["csv", "xlsx", "xls", "ods"] }] });
+    if (typeof path !== "string") return;
+    try {
+      setGvl(await api.plcIo(path, null));
+    } catch (e) {
+      setGvl(null);
+      setError(errorText(e));
+    }
+  }
+
+  async function saveGvl() {
+    if (!gvl) return;
+    const path = await save({ filters: [{ name: "Structured Text", extensions: ["st"] }] });
+    if (path) await api.saveText(path, gvl.text).catch((e) => setError(errorText(e)));
+  }
+
   async function exportPlcopen() {
     setError(null);
     try {
@@ -344,6 +437,15 @@ export function PlcView() {
         <button id="run-tests" onClick={runTests} title="F5">
           {t("plc.run_tests")}
         </button>
+        <button id="plc-explain" onClick={explain} disabled={!!modelTask || generating}>
+          {modelTask === "explain" ? t("plc.explaining") : t("plc.explain")}
+        </button>
+        <button id="plc-comment" onClick={addComments} disabled={!!modelTask || generating} title={t("plc.comment_help")}>
+          {modelTask === "comment" ? t("plc.commenting") : t("plc.comment")}
+        </button>
+        <button id="plc-io" onClick={ioToGvl} title={t("plc.io_help")}>
+          {t("plc.io")}
+        </button>
         <button onClick={exportSt}>{t("plc.export_st")}</button>
         <button id="export-plcopen" onClick={exportPlcopen}>
           {t("plc.export_plcopen")}
@@ -395,6 +497,45 @@ export function PlcView() {
           ))}
         </section>
       )}
+      {modelTask && progress && <span class="note">{progress}</span>}
+      {explanation && (
+        <section class="explanation" id="explanation">
+          <h3>
+            {t("plc.explanation")}{" "}
+            <button class="link" onClick={() => setExplanation(null)} aria-label={t("plc.close")}>
+              ×
+            </button>
+          </h3>
+          {explanation.pous.map((p) => (
+            <div class="pou">{p}</div>
+          ))}
+          <ul>
+            {explanation.interface.map(([pou, kind, name, ty]) => (
+              <li>
+                {pou}: {kind} {name} : {ty}
+              </li>
+            ))}
+          </ul>
+          <p>{explanation.text}</p>
+        </section>
+      )}
+      {gvl && (
+        <section class="gvl" id="gvl">
+          <h3>
+            {t("plc.io_result").replace("{n}", String(gvl.signals))}{" "}
+            <button onClick={saveGvl}>{t("plc.export_st")}</button>{" "}
+            <button class="link" onClick={() => setGvl(null)} aria-label={t("plc.close")}>
+              ×
+            </button>
+          </h3>
+          {gvl.ignored.length > 0 && (
+            <p class="note">
+              {t("plc.io_ignored")}: {gvl.ignored.join(", ")}
+            </p>
+          )}
+          <pre>{gvl.text}</pre>
+        </section>
+      )}
       <div class="editor" ref={host} id="editor" />
       <section class="problems" id="problems">
         <h3>{t("plc.problems")}</h3>
@@ -417,6 +558,60 @@ export function PlcView() {
           {error}
         </div>
       )}
+      <details id="run-panel">
+        <summary>{t("run.title")}</summary>
+        <div class="toolbar">
+          <label>
+            {t("run.pou")}{" "}
+            <input id="run-pou" value={runPou} placeholder={firstPou(code())} onInput={(e) => setRunPou((e.target as HTMLInputElement).value)} />
+          </label>
+          <label>
+            {t("run.cycles")}{" "}
+            <input
+              id="run-cycles"
+              type="number"
+              min={1}
+              value={runCycles}
+              onInput={(e) => setRunCycles(Math.max(1, Math.floor(Number((e.target as HTMLInputElement).value) || 1)))}
+            />
+          </label>
+          <label>
+            {t("run.cycle_ms")}{" "}
+            <input
+              type="number"
+              min={0.001}
+              step="any"
+              value={runCycleMs}
+              onInput={(e) => setRunCycleMs(Number((e.target as HTMLInputElement).value) || 10)}
+            />
+          </label>
+          <label title={t("run.inputs_help")}>
+            {t("run.inputs")}{" "}
+            <input id="run-inputs" value={runIn} onInput={(e) => setRunIn((e.target as HTMLInputElement).value)} />
+          </label>
+          <button id="st-run" onClick={runProgram}>
+            {t("run.run")}
+          </button>
+        </div>
+        {run && (
+          <section id="run-result">
+            <p>
+              {t("run.after").replace("{n}", String(run.cycles))}:{" "}
+              {Object.entries(run.last).map(([k, v]) => (
+                <span class="run-value" data-name={k}>
+                  {k} = {JSON.stringify(v)}{" "}
+                </span>
+              ))}
+            </p>
+            {run.fault && (
+              <p class="bad">
+                {t("run.fault")} {run.fault.cycle} ({run.fault.line}:{run.fault.column}): {run.fault.message}
+              </p>
+            )}
+            {run.diagram && <TimingDiagram diagram={run.diagram} />}
+          </section>
+        )}
+      </details>
       <details>
         <summary>{t("plc.vectors")}</summary>
         <textarea class="vectors" value={vectors} onInput={(e) => setVectors((e.target as HTMLTextAreaElement).value)} />

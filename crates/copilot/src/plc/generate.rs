@@ -1,7 +1,9 @@
 //! The pipeline: attempts (free, under the ST grammar, or under the
 //! symbol grammars), verification, repair rounds, the report.
 
-use millwright_engine::{ChatMessage, FinishReason, GenerateRequest, Input, LoopGuard};
+use millwright_engine::{
+    ChatMessage, EngineError, FinishReason, GenerateRequest, Input, LoopGuard,
+};
 use millwright_iec61131::{format, gbnf, render, Analysis};
 
 use super::close;
@@ -15,18 +17,22 @@ use super::vectors::propose_vectors;
 use super::verify::{evaluate, Candidate};
 use super::{Completer, Completion, GenSpec, Stage, END};
 use crate::library::{self, Snippet};
+use crate::Error;
 
 /// Runs the whole pipeline.
-pub fn generate(model: &mut dyn Completer, spec: &GenSpec) -> Result<Report, String> {
-    spec.validate()?;
-    let iface = Interface::infer(spec)?;
+pub fn generate(model: &mut dyn Completer, spec: &GenSpec) -> Result<Report, Error> {
+    spec.validate().map_err(Error::Input)?;
+    let iface = Interface::infer(spec).map_err(Error::Input)?;
     if !iface
         .name
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '_')
         || iface.name.starts_with(|c: char| c.is_ascii_digit())
     {
-        return Err(format!("{:?} is not a valid POU name", iface.name));
+        return Err(Error::Input(format!(
+            "{:?} is not a valid POU name",
+            iface.name
+        )));
     }
     let header = iface.header();
     let examples: Vec<Snippet> =
@@ -117,7 +123,8 @@ pub fn generate(model: &mut dyn Completer, spec: &GenSpec) -> Result<Report, Str
                 chosen = Some((cand, ended, closed));
             }
         }
-        let (cand, ended, closed) = chosen.ok_or("the model returned no candidate")?;
+        let (cand, ended, closed) =
+            chosen.ok_or(Error::Output("the model returned no candidate".into()))?;
         history.push(Round {
             verified: cand.verified.clone(),
             ended,
@@ -336,7 +343,7 @@ impl SymbolGrammars {
         &self,
         model: &mut dyn Completer,
         reqs: &[GenerateRequest],
-    ) -> Result<Vec<Attempt>, String> {
+    ) -> Result<Vec<Attempt>, EngineError> {
         let phase1: Vec<GenerateRequest> = reqs
             .iter()
             .map(|r| {
@@ -418,7 +425,7 @@ impl SymbolGrammars {
         model: &mut dyn Completer,
         reqs: &[GenerateRequest],
         done: &mut [Attempt],
-    ) -> Result<(), String> {
+    ) -> Result<(), EngineError> {
         let mut which = Vec::new();
         let mut phase3 = Vec::new();
         for (k, Attempt { out: c, closed }) in done.iter().enumerate() {

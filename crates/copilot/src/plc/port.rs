@@ -1,7 +1,7 @@
 //! The model port: what continues a prompt (the engine, or a scripted
 //! stand-in in tests).
 
-use millwright_engine::{FinishReason, GenerateRequest};
+use millwright_engine::{EngineError, FinishReason, GenerateRequest};
 
 /// What the pipeline's next requests are for, said before it makes them, so
 /// a front end showing the draft need not guess from the requests.
@@ -24,14 +24,14 @@ pub trait Completer {
     /// Told before each stage's requests; a completer that shows nothing
     /// ignores it.
     fn stage(&mut self, _stage: Stage) {}
-    fn complete(&mut self, request: &GenerateRequest) -> Result<Completion, String>;
+    fn complete(&mut self, request: &GenerateRequest) -> Result<Completion, EngineError>;
     /// Like `complete`, handing each piece of text to `on_text` as it comes
     /// (a model that cannot stream hands over the whole text at the end).
     fn complete_streaming(
         &mut self,
         request: &GenerateRequest,
         on_text: &mut dyn FnMut(&str),
-    ) -> Result<Completion, String> {
+    ) -> Result<Completion, EngineError> {
         let c = self.complete(request)?;
         on_text(&c.text);
         Ok(c)
@@ -43,7 +43,7 @@ pub trait Completer {
         &mut self,
         requests: &[GenerateRequest],
         on_text: &mut dyn FnMut(usize, &str),
-    ) -> Result<Vec<Completion>, String> {
+    ) -> Result<Vec<Completion>, EngineError> {
         requests
             .iter()
             .enumerate()
@@ -69,18 +69,15 @@ impl Completer for EngineCompleter<'_> {
     fn is_chat(&self) -> bool {
         self.is_chat
     }
-    fn complete(&mut self, request: &GenerateRequest) -> Result<Completion, String> {
+    fn complete(&mut self, request: &GenerateRequest) -> Result<Completion, EngineError> {
         self.complete_streaming(request, &mut |_| {})
     }
     fn complete_streaming(
         &mut self,
         request: &GenerateRequest,
         on_text: &mut dyn FnMut(&str),
-    ) -> Result<Completion, String> {
-        let g = self
-            .engine
-            .generate(request, on_text)
-            .map_err(|e| e.to_string())?;
+    ) -> Result<Completion, EngineError> {
+        let g = self.engine.generate(request, on_text)?;
         Ok(Completion {
             text: g.text,
             finish: g.finish,
@@ -91,17 +88,14 @@ impl Completer for EngineCompleter<'_> {
         &mut self,
         requests: &[GenerateRequest],
         on_text: &mut dyn FnMut(usize, &str),
-    ) -> Result<Vec<Completion>, String> {
+    ) -> Result<Vec<Completion>, EngineError> {
         if requests.len() == 1 {
             return Ok(vec![
                 self.complete_streaming(&requests[0], &mut |t| on_text(0, t))?
             ]);
         }
         let started = std::time::Instant::now();
-        let out = self
-            .engine
-            .generate_batch(requests, on_text)
-            .map_err(|e| e.to_string())?;
+        let out = self.engine.generate_batch(requests, on_text)?;
         // The batch's rate: every sequence's tokens over the time they took together.
         let tokens: u32 = out.iter().map(|g| g.stats.generated_tokens).sum();
         let secs = started.elapsed().as_secs_f64().max(1e-9);

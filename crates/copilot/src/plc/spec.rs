@@ -1,7 +1,7 @@
 //! What a generation is asked for, and the limits both front ends enforce.
 
 use millwright_iec61131::sim::Vectors;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::io_list::IoList;
 
@@ -87,7 +87,7 @@ impl GenSpec {
 
 /// What keeps greedy decoding from looping: small models repeat a few lines
 /// until the token limit.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Repetition {
     /// Over the last 64 tokens; 1.0 = off.
     pub repeat_penalty: f32,
@@ -125,8 +125,10 @@ pub fn document_passages(
     spec: &str,
     filter: &millwright_knowledge::index::Filter,
     k: usize,
-) -> Result<Vec<DocPassage>, String> {
-    let hits = kb.search(spec, filter, k).map_err(|e| e.to_string())?;
+) -> Result<Vec<DocPassage>, crate::Error> {
+    let hits = kb
+        .search(spec, filter, k)
+        .map_err(|e| crate::Error::Documents(e.to_string()))?;
     Ok(hits
         .into_iter()
         .filter(|h| h.coverage >= millwright_knowledge::MIN_COVERAGE)

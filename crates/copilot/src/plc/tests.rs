@@ -378,14 +378,14 @@ fn without_vectors_the_report_says_so_and_bad_specs_are_refused() {
     );
     assert!(generate(&mut m, &GenSpec::new("  "))
         .unwrap_err()
-        .contains("empty"));
+        .is_input_with("empty"));
     let bad = GenSpec {
         name: Some("1 bad".into()),
         ..GenSpec::new("x")
     };
     assert!(generate(&mut m, &bad)
         .unwrap_err()
-        .contains("not a valid POU name"));
+        .is_input_with("not a valid POU name"));
 }
 
 /// The first round samples its candidates side by side (one greedy, the
@@ -434,7 +434,7 @@ fn the_best_of_the_candidates_is_kept_and_all_are_reported() {
     };
     assert!(generate(&mut m, &too_many)
         .unwrap_err()
-        .contains("candidates is not possible"));
+        .is_input_with("candidates is not possible"));
 }
 
 #[test]
@@ -574,6 +574,6 @@ fn interfaces_that_disagree_are_refused_naming_both() {
         &GenSpec::new("FUNCTION_BLOCK FB_A\nVAR_INPUT go : BOOL\nEND_VAR\n"),
     )
     .unwrap_err();
-    assert!(e.contains("line 2: expected `;`"), "{e}");
+    assert!(e.is_input_with("line 2: expected `;`"), "{e}");
     assert!(m.seen.is_empty(), "nothing reached the model");
 }

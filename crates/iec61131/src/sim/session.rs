@@ -323,6 +323,9 @@ fn scalar_from_json(n: Num, max: usize, v: &Json) -> Option<Result<Value, String
             Some(1) => Ok(Value::I(1)),
             _ => return None,
         },
+        // The IEC literals, as a PLC programmer types them (`start=TRUE`).
+        (Num::Bool, Json::String(t)) if t.eq_ignore_ascii_case("TRUE") => Ok(Value::I(1)),
+        (Num::Bool, Json::String(t)) if t.eq_ignore_ascii_case("FALSE") => Ok(Value::I(0)),
         (Num::Int { bits, .. } | Num::Bits(bits), _) => {
             let signed = signed_of(n);
             let x: i128 = match v {

@@ -1,0 +1,22 @@
+//! The application layer: what the user can do, once, under both front ends.
+//!
+//! The command line (`src/cmd`) and the desktop shell (`src-tauri`) are
+//! adapters: they parse arguments or IPC into the request types here, call
+//! the use case, and print or emit what its sink hears. Limits live in the
+//! requests' `validate()`, so both refuse the same input with the same words;
+//! errors are [`AppError`] kinds, so each front end words them for its user.
+//!
+//! - [`workspace`]: the data directory, settings, the engine and the
+//!   knowledge base, opened on first use.
+//! - [`ask`]: a question, answered by a calculation or from the documents.
+//! - [`plc`]: generate a verified block, explain and comment code, IO list → GVL.
+//! - [`st`]: run a POU in the simulator, with inputs held, as a trace and a timing diagram.
+
+pub mod ask;
+pub mod error;
+pub mod plc;
+pub mod st;
+pub mod workspace;
+
+pub use error::{AppError, Result};
+pub use workspace::{EngineChoice, Workers, Workspace};

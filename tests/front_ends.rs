@@ -419,3 +419,95 @@ fn a_run_in_the_simulator_gives_the_same_outputs_and_the_same_refusals() {
     assert_eq!(code, 1);
     assert!(out.contains("3:1") || out.contains(":3:"), "{out}");
 }
+
+#[test]
+fn documents_added_by_one_front_end_are_found_and_removed_by_the_other() {
+    let home = tempfile::tempdir().unwrap();
+    let (_app, w) = app(home.path());
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::write(
+        folder.path().join("pumps.md"),
+        "# Feed pump P-101\n\nThe feed pump P-101 stops after 10 s of dry running.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        folder.path().join("valves.md"),
+        "# Valve V-7\n\nValve V-7 closes within 4 s when the tank is full.\n",
+    )
+    .unwrap();
+
+    // Refused in the same words, before a knowledge base exists.
+    let missing = folder.path().join("nothing-here");
+    let by_app = invoke(
+        &w,
+        "docs_add",
+        json!({"paths": [missing], "collection": null, "onProgress": CHANNEL}),
+    )
+    .unwrap_err();
+    assert!(by_app.ends_with("no such file or folder"), "{by_app}");
+    assert_eq!(
+        cli_error(home.path(), &["docs", "add", missing.to_str().unwrap()]),
+        by_app
+    );
+    for (k, want) in [("0", "use 1 to 100"), ("101", "use 1 to 100")] {
+        let by_app = invoke(
+            &w,
+            "docs_search",
+            json!({"query": "pump", "k": k.parse::<usize>().unwrap(), "collection": null}),
+        )
+        .unwrap_err();
+        assert!(by_app.contains(want), "{by_app}");
+        assert_eq!(
+            cli_error(home.path(), &["docs", "search", "pump", "-k", k]),
+            by_app
+        );
+    }
+    assert!(!home.path().join("knowledge").exists());
+
+    // Added by the command line: the app lists and finds the same.
+    let (code, _, err) =
+        run(in_home(home.path()).args(["docs", "add", folder.path().to_str().unwrap(), "--json"]));
+    assert_eq!(code, 0, "{err}");
+    let listed = invoke(&w, "docs_list", json!({"collection": null})).unwrap();
+    let (_, out, _) = run(in_home(home.path()).args(["docs", "list", "--json"]));
+    let by_cli: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(by_cli["documents"], listed);
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    let found = invoke(
+        &w,
+        "docs_search",
+        json!({"query": "dry running pump", "k": 5, "collection": null}),
+    )
+    .unwrap();
+    let (_, out, _) =
+        run(in_home(home.path()).args(["docs", "search", "dry running pump", "--json"]));
+    let by_cli: Value = serde_json::from_str(&out).unwrap();
+    let paths = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["path"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(paths(&by_cli["results"]), paths(&found));
+    assert!(paths(&found)[0].ends_with("pumps.md"), "{found}");
+
+    // Removed by the app: the command line no longer has it.
+    let n = invoke(
+        &w,
+        "docs_remove",
+        json!({"paths": [folder.path().join("pumps.md")], "collection": null}),
+    )
+    .unwrap();
+    assert_eq!(n, 1);
+    let (_, out, _) = run(in_home(home.path()).args(["docs", "list", "--json"]));
+    let by_cli: Value = serde_json::from_str(&out).unwrap();
+    let left: Vec<&str> = by_cli["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(left.len(), 1);
+    assert!(left[0].ends_with("valves.md"), "{left:?}");
+}

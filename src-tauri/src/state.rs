@@ -48,15 +48,6 @@ impl Shared {
         self.ws.home()
     }
 
-    /// A new knowledge base handle (for indexing), reading scanned pages by
-    /// OCR as the settings say.
-    pub fn open_kb(&self) -> Result<KnowledgeBase, String> {
-        self.ws
-            .kb_options()
-            .and_then(|o| self.ws.open_kb(o))
-            .map_err(message)
-    }
-
     /// Runs `f` with the searching handle, opening it on first use.
     pub fn with_reader<T>(
         &self,

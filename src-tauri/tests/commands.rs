@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use millwright_app::ask::AskRequest;
+use millwright_app::docs::AddRequest;
 use millwright_app::plc::GenRequest;
 use millwright_desktop::commands::ask::{ask_blocking, AskEvent};
 use millwright_desktop::commands::docs::add_blocking;
@@ -201,8 +202,7 @@ fn a_cited_pdf_page_is_drawn_and_other_sources_are_not() {
     let (progress, _) = collect::<millwright_knowledge::Progress>();
     let r = add_blocking(
         &st.0,
-        &[manual.clone(), notes.path().to_owned()],
-        "default",
+        &AddRequest::new(vec![manual.clone(), notes.path().to_owned()]),
         &progress,
     )
     .unwrap();
@@ -444,7 +444,12 @@ fn documents_are_indexed_with_progress_and_questions_stream_an_answer() {
     let st = state(home.path());
 
     let (progress, seen) = collect::<millwright_knowledge::Progress>();
-    let r = add_blocking(&st.0, &[docs.path().to_owned()], "default", &progress).unwrap();
+    let r = add_blocking(
+        &st.0,
+        &AddRequest::new(vec![docs.path().to_owned()]),
+        &progress,
+    )
+    .unwrap();
     assert_eq!(r.added, 1);
     let events = seen.lock().unwrap().clone();
     assert!(events.iter().any(|e| e["phase"] == "done"), "{events:?}");

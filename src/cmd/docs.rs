@@ -6,12 +6,12 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
-use millwright_knowledge::index::Filter;
+use millwright_app::docs::{self, AddRequest, AddSink, DocView, SearchRequest, DEFAULT_COLLECTION};
 use millwright_knowledge::isolate::WorkerCommand;
-use millwright_knowledge::{KnowledgeBase, Options, Phase};
+use millwright_knowledge::{KnowledgeBase, Options, Phase, Progress};
 use millwright_models::Home;
 
-pub const DEFAULT_COLLECTION: &str = "default";
+use super::engine_opts::{app_error, EngineOpts};
 
 #[derive(Subcommand)]
 pub enum DocsCmd {
@@ -78,8 +78,8 @@ pub enum DocsCmd {
     Reindex,
 }
 
-/// The knowledge base in the data directory.
-pub fn open(options: Options) -> Result<KnowledgeBase> {
+/// The knowledge base in the data directory (for `docs watch`, which keeps it open).
+fn open(options: Options) -> Result<KnowledgeBase> {
     let home = Home::from_env()?;
     let dir = home.root().join("knowledge");
     let worker = WorkerCommand::current_exe().context("cannot find this executable")?;
@@ -93,13 +93,46 @@ pub fn open(options: Options) -> Result<KnowledgeBase> {
     Ok(kb)
 }
 
-pub fn filter(
-    collection: Option<String>,
-    kinds: Vec<String>,
-    under: Option<PathBuf>,
-) -> Result<Filter> {
-    millwright_app::ask::search_filter(collection, kinds, under.as_deref())
-        .map_err(super::engine_opts::app_error)
+/// The data directory, for the documents' use cases (no model is started).
+fn workspace() -> Result<millwright_app::Workspace> {
+    EngineOpts::default().workspace()
+}
+
+/// `docs add`'s progress bar.
+struct Bar<'a>(&'a ProgressBar);
+
+impl AddSink for Bar<'_> {
+    fn recovered(&mut self, documents: usize) {
+        self.0.println(format!(
+            "note: {documents} document(s) left unfinished by an interrupted run were reset; they are indexed again now"
+        ));
+    }
+    fn progress(&mut self, p: &Progress) {
+        let bar = self.0;
+        bar.set_length(p.files_total);
+        bar.set_position(p.files_done);
+        let name = p
+            .current
+            .as_deref()
+            .and_then(|c| std::path::Path::new(c).file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let ocr = p
+            .ocr_page
+            .map(|(i, n)| format!(" (OCR: page {i} of {n})"))
+            .unwrap_or_default();
+        bar.set_message(format!(
+            "{} pages · {:.1}/{:.1} MB · {:.1} MB/s · {} failed {name}{ocr}",
+            p.pages,
+            p.bytes_done as f64 / 1e6,
+            p.bytes_total as f64 / 1e6,
+            p.rate_bytes_s / 1e6,
+            p.failed
+        ));
+        if p.phase == Phase::Done {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 pub fn run(cmd: DocsCmd) -> Result<ExitCode> {
@@ -112,12 +145,14 @@ pub fn run(cmd: DocsCmd) -> Result<ExitCode> {
             file_memory_mib,
             no_ocr,
         } => {
-            let mut options = Options::default();
-            let settings = millwright_models::local::Settings::load(&Home::from_env()?)?;
-            options.ocr = settings.ocr_enabled() && !no_ocr;
-            options.limits.time_base = std::time::Duration::from_secs(file_timeout);
-            options.limits.memory_mib = file_memory_mib;
-            let mut kb = open(options)?;
+            let ws = workspace()?;
+            let req = AddRequest {
+                paths,
+                collection: Some(collection),
+                no_ocr,
+                file_timeout_s: Some(file_timeout),
+                file_memory_mib: Some(file_memory_mib),
+            };
             let bar = ProgressBar::new(0).with_style(
                 ProgressStyle::with_template(
                     "{bar:30} {pos}/{len} files · {msg} · {elapsed} · ETA {eta}",
@@ -125,31 +160,7 @@ pub fn run(cmd: DocsCmd) -> Result<ExitCode> {
                 .expect("valid template")
                 .progress_chars("=> "),
             );
-            let report = kb.add(&paths, &collection, &mut |p| {
-                bar.set_length(p.files_total);
-                bar.set_position(p.files_done);
-                let name = p
-                    .current
-                    .as_deref()
-                    .and_then(|c| std::path::Path::new(c).file_name())
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let ocr = p
-                    .ocr_page
-                    .map(|(i, n)| format!(" (OCR: page {i} of {n})"))
-                    .unwrap_or_default();
-                bar.set_message(format!(
-                    "{} pages · {:.1}/{:.1} MB · {:.1} MB/s · {} failed {name}{ocr}",
-                    p.pages,
-                    p.bytes_done as f64 / 1e6,
-                    p.bytes_total as f64 / 1e6,
-                    p.rate_bytes_s / 1e6,
-                    p.failed
-                ));
-                if p.phase == Phase::Done {
-                    bar.finish_and_clear();
-                }
-            })?;
+            let report = docs::add(&ws, &req, &mut Bar(&bar)).map_err(app_error)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
@@ -176,34 +187,24 @@ pub fn run(cmd: DocsCmd) -> Result<ExitCode> {
             })
         }
         DocsCmd::List { collection, json } => {
-            let kb = open(Options::default())?;
-            let docs = kb.documents(collection.as_deref())?;
+            let rows: Vec<DocView> = docs::list(&workspace()?, collection.as_deref())
+                .map_err(app_error)?
+                .into_iter()
+                .map(DocView::from)
+                .collect();
             if json {
-                let rows: Vec<_> = docs
-                    .iter()
-                    .map(|d| {
-                        serde_json::json!({
-                            "collection": d.collection, "path": d.path, "kind": d.kind,
-                            "size": d.size, "status": d.status.name(), "error": d.error,
-                            "notes": d.notes, "pages": d.pages, "chunks": d.chunks,
-                        })
-                    })
-                    .collect();
                 println!(
                     "{}",
                     serde_json::to_string_pretty(&serde_json::json!({ "documents": rows }))?
                 );
-            } else if docs.is_empty() {
+            } else if rows.is_empty() {
                 println!("no documents; add some with `millwright docs add FOLDER`");
             } else {
-                for d in docs {
+                for d in rows {
                     let pages = d.pages.map(|p| format!("{p} pages, ")).unwrap_or_default();
                     println!(
                         "[{}] {:<8} {}  ({pages}{} chunks)",
-                        d.collection,
-                        d.status.name(),
-                        d.path,
-                        d.chunks
+                        d.collection, d.status, d.path, d.chunks
                     );
                     for n in &d.notes {
                         println!("           note: {n}");
@@ -213,8 +214,7 @@ pub fn run(cmd: DocsCmd) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         DocsCmd::Status { json } => {
-            let kb = open(Options::default())?;
-            let s = kb.status()?;
+            let s = docs::status(&workspace()?).map_err(app_error)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&s)?);
             } else {
@@ -253,8 +253,8 @@ pub fn run(cmd: DocsCmd) -> Result<ExitCode> {
             })
         }
         DocsCmd::Remove { paths, collection } => {
-            let mut kb = open(Options::default())?;
-            let n = kb.remove(&paths, collection.as_deref())?;
+            let n =
+                docs::remove(&workspace()?, &paths, collection.as_deref()).map_err(app_error)?;
             println!("removed {n} document(s)");
             Ok(ExitCode::SUCCESS)
         }
@@ -266,8 +266,14 @@ pub fn run(cmd: DocsCmd) -> Result<ExitCode> {
             under,
             json,
         } => {
-            let kb = open(Options::default())?;
-            let hits = kb.search(&query, &filter(collection, kinds, under)?, k)?;
+            let req = SearchRequest {
+                query: query.clone(),
+                k,
+                collection,
+                kinds,
+                under,
+            };
+            let hits = docs::search(&workspace()?, &req).map_err(app_error)?;
             if json {
                 let results: Vec<_> = hits
                     .iter()
@@ -323,8 +329,7 @@ pub fn run(cmd: DocsCmd) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         DocsCmd::Reindex => {
-            let mut kb = open(Options::default())?;
-            let n = kb.reindex()?;
+            let n = docs::reindex(&workspace()?).map_err(app_error)?;
             println!("search index rebuilt: {n} chunks");
             Ok(ExitCode::SUCCESS)
         }

@@ -11,7 +11,7 @@ use millwright_models::Home;
 
 use crate::WORKER_ARG;
 
-#[derive(Args, Debug, Clone)]
+#[derive(Args, Debug, Clone, Default)]
 pub struct EngineOpts {
     /// A GGUF model file (default: the settings' model, else the default model).
     #[arg(long, value_name = "PATH")]

@@ -9,10 +9,12 @@
 //! - [`workspace`]: the data directory, settings, the engine and the
 //!   knowledge base, opened on first use.
 //! - [`ask`]: a question, answered by a calculation or from the documents.
+//! - [`docs`]: the knowledge base — add with progress, list, status, search, remove, reindex.
 //! - [`plc`]: generate a verified block, explain and comment code, IO list → GVL.
 //! - [`st`]: run a POU in the simulator, with inputs held, as a trace and a timing diagram.
 
 pub mod ask;
+pub mod docs;
 pub mod error;
 pub mod plc;
 pub mod st;

@@ -607,7 +607,7 @@ impl KnowledgeBase {
         if paths.is_empty() {
             let Some(coll) = coll else {
                 return Err(Error::Input(
-                    "say what to remove: paths, or --collection NAME for a whole collection".into(),
+                    "say what to remove: files or folders, or a collection to remove whole".into(),
                 ));
             };
             docs = self.store.documents(Some(coll), None)?;
@@ -623,7 +623,7 @@ impl KnowledgeBase {
                 let found = self.store.documents(coll, Some(&abs))?;
                 if found.is_empty() {
                     return Err(Error::Input(format!(
-                        "{}: not in the knowledge base (see `millwright docs list`)",
+                        "{}: not in the knowledge base (the document list shows what is)",
                         p.display()
                     )));
                 }

@@ -1,29 +1,19 @@
-//! The knowledge base: add folders with live progress, list, status, search.
+//! The knowledge base: the application layer's documents use cases (add
+//! with live progress, list, status, search, remove), and the passages and
+//! PDF pages the source viewer shows.
 
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
-use millwright_knowledge::index::Filter;
+use millwright_app::docs::{self, AddRequest, AddSink, DocView, SearchRequest};
 use millwright_knowledge::{AddReport, Hit, KbStatus, Progress};
 use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::State;
 
 use super::blocking;
+use crate::state::message;
 use crate::AppState;
-
-#[derive(Debug, Clone, Serialize)]
-pub struct DocView {
-    pub collection: String,
-    pub path: String,
-    pub kind: String,
-    pub size: u64,
-    pub status: String,
-    pub error: Option<String>,
-    pub notes: Vec<String>,
-    pub pages: Option<u32>,
-    pub chunks: u64,
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct HitView {
@@ -59,15 +49,6 @@ pub struct ChunkView {
     pub text: String,
 }
 
-fn collection_name(c: Option<String>) -> Result<String, String> {
-    let c = c.unwrap_or_else(|| "default".into());
-    let c = c.trim().to_owned();
-    if c.is_empty() || c.len() > 100 {
-        return Err("a collection name must have 1 to 100 characters".into());
-    }
-    Ok(c)
-}
-
 /// Adds files and folders; `on_progress` gets an event after every file.
 #[tauri::command]
 pub async fn docs_add(
@@ -77,35 +58,36 @@ pub async fn docs_add(
     on_progress: Channel<Progress>,
 ) -> Result<AddReport, String> {
     let s = state.0.clone();
-    let collection = collection_name(collection)?;
-    if paths.is_empty() {
-        return Err("choose at least one file or folder".into());
-    }
-    let paths: Vec<PathBuf> = paths.into_iter().map(PathBuf::from).collect();
-    if let Some(p) = paths.iter().find(|p| !p.is_absolute()) {
-        return Err(format!("{}: the path must be absolute", p.display()));
-    }
+    let request = AddRequest {
+        collection,
+        ..AddRequest::new(paths.into_iter().map(PathBuf::from).collect())
+    };
+    request.validate().map_err(message)?;
     if s.indexing.swap(true, Ordering::SeqCst) {
         return Err("documents are being indexed already; wait for that to finish".into());
     }
     let flag = s.clone();
-    let result = blocking(move || add_blocking(&s, &paths, &collection, &on_progress)).await;
+    let result = blocking(move || add_blocking(&s, &request, &on_progress)).await;
     flag.indexing.store(false, Ordering::SeqCst);
     result
 }
 
-/// Indexes `paths`, sending progress after every file.
+/// The channel as the use case's sink.
+struct Events<'a>(&'a Channel<Progress>);
+
+impl AddSink for Events<'_> {
+    fn progress(&mut self, p: &Progress) {
+        let _ = self.0.send(p.clone());
+    }
+}
+
+/// Indexes the request's paths, sending progress after every file.
 pub fn add_blocking(
     s: &crate::Shared,
-    paths: &[PathBuf],
-    collection: &str,
+    request: &AddRequest,
     on_progress: &Channel<Progress>,
 ) -> Result<AddReport, String> {
-    let mut kb = s.open_kb()?;
-    kb.add(paths, collection, &mut |p| {
-        let _ = on_progress.send(p.clone());
-    })
-    .map_err(|e| e.to_string())
+    docs::add(&s.ws, request, &mut Events(on_progress)).map_err(message)
 }
 
 #[tauri::command]
@@ -115,25 +97,8 @@ pub async fn docs_list(
 ) -> Result<Vec<DocView>, String> {
     let s = state.0.clone();
     blocking(move || {
-        s.with_reader(|kb| {
-            let docs = kb
-                .documents(collection.as_deref())
-                .map_err(|e| e.to_string())?;
-            Ok(docs
-                .into_iter()
-                .map(|d| DocView {
-                    collection: d.collection,
-                    path: d.path,
-                    kind: d.kind,
-                    size: d.size,
-                    status: d.status.name().to_owned(),
-                    error: d.error,
-                    notes: d.notes,
-                    pages: d.pages,
-                    chunks: d.chunks,
-                })
-                .collect())
-        })
+        let rows = docs::list(&s.ws, collection.as_deref()).map_err(message)?;
+        Ok(rows.into_iter().map(DocView::from).collect())
     })
     .await
 }
@@ -141,7 +106,7 @@ pub async fn docs_list(
 #[tauri::command]
 pub async fn docs_status(state: State<'_, AppState>) -> Result<KbStatus, String> {
     let s = state.0.clone();
-    blocking(move || s.with_reader(|kb| kb.status().map_err(|e| e.to_string()))).await
+    blocking(move || docs::status(&s.ws).map_err(message)).await
 }
 
 #[tauri::command]
@@ -152,16 +117,15 @@ pub async fn docs_search(
     collection: Option<String>,
 ) -> Result<Vec<HitView>, String> {
     let s = state.0.clone();
-    let k = k.unwrap_or(10).clamp(1, 100);
+    let request = SearchRequest {
+        k: k.unwrap_or(10),
+        collection,
+        ..SearchRequest::new(query)
+    };
+    request.validate().map_err(message)?;
     blocking(move || {
-        s.with_reader(|kb| {
-            let filter = Filter {
-                collection,
-                ..Filter::default()
-            };
-            let hits = kb.search(&query, &filter, k).map_err(|e| e.to_string())?;
-            Ok(hits.iter().map(HitView::from).collect())
-        })
+        let hits = docs::search(&s.ws, &request).map_err(message)?;
+        Ok(hits.iter().map(HitView::from).collect())
     })
     .await
 }
@@ -226,10 +190,8 @@ pub async fn docs_remove(
         return Err("documents are being indexed; remove them when that has finished".into());
     }
     blocking(move || {
-        let mut kb = s.open_kb()?;
         let paths: Vec<PathBuf> = paths.into_iter().map(PathBuf::from).collect();
-        kb.remove(&paths, collection.as_deref())
-            .map_err(|e| e.to_string())
+        docs::remove(&s.ws, &paths, collection.as_deref()).map_err(message)
     })
     .await
 }

@@ -63,7 +63,14 @@ function loadUplot(): Promise<typeof uPlot> {
   } catch {
     Object.defineProperty(navigator, "language", { value: "en-US", configurable: true });
   }
-  loading ??= import("uplot").then((m) => m.default);
+  loading ??= import("uplot").then(
+    (m) => m.default,
+    (e) => {
+      // A failed load is not kept: the next diagram tries again.
+      loading = null;
+      throw e;
+    },
+  );
   return loading;
 }
 

@@ -511,3 +511,82 @@ fn documents_added_by_one_front_end_are_found_and_removed_by_the_other() {
     assert_eq!(left.len(), 1);
     assert!(left[0].ends_with("valves.md"), "{left:?}");
 }
+
+#[test]
+fn test_vectors_give_the_same_report_and_the_same_refusals() {
+    let home = tempfile::tempdir().unwrap();
+    let (_app, w) = app(home.path());
+    let file = home.path().join("motor.st");
+    std::fs::write(&file, MOTOR).unwrap();
+    // The latch holds after start is released and stop ends it; the second
+    // case expects what the block does not do: one failure.
+    let vectors = json!({"pou": "FB_Motor", "cases": [{"name": "start latches", "steps": [
+        {"in": {"start": true, "stop": false}, "expect": {"running": true}},
+        {"in": {"start": false}, "expect": {"running": true}},
+        {"in": {"stop": true}, "expect": {"running": false}}]},
+        {"name": "wrongly expected", "steps": [
+        {"in": {"start": true, "stop": true}, "expect": {"running": true}}]}]})
+    .to_string();
+    let vfile = home.path().join("motor.json");
+    std::fs::write(&vfile, &vectors).unwrap();
+    let by_app = invoke(
+        &w,
+        "st_test",
+        json!({"code": MOTOR, "vectorsJson": vectors}),
+    )
+    .unwrap();
+    let (code, out, err) = run(in_home(home.path()).args([
+        "st",
+        "test",
+        file.to_str().unwrap(),
+        "--vectors",
+        vfile.to_str().unwrap(),
+        "--json",
+    ]));
+    assert_eq!(code, 1, "{out}{err}");
+    let by_cli: Value = serde_json::from_str(&out).unwrap();
+    for field in ["pou", "passed", "total", "steps_passed"] {
+        assert_eq!(by_cli[field], by_app[field], "{field}");
+    }
+    assert_eq!(by_app["passed"], 1);
+    assert_eq!(
+        by_cli["cases"][1]["failures"],
+        by_app["cases"][1]["failures"]
+    );
+    assert_eq!(by_app["cases"][1]["failures"][0]["variable"], "running");
+    // The window also gets the failing case's timing diagram.
+    assert!(by_app["cases"][1]["diagram"].is_object(), "{by_app}");
+
+    // Vectors naming a variable the block does not have: the same problem,
+    // named by where each front end got the vectors.
+    let bad = vectors.replace("\"stop\":true", "\"halt\":true");
+    std::fs::write(&vfile, &bad).unwrap();
+    let by_app = invoke(&w, "st_test", json!({"code": MOTOR, "vectorsJson": bad})).unwrap_err();
+    // Every problem, each on its line (the command line's each an error line).
+    let problems: Vec<&str> = by_app
+        .lines()
+        .map(|l| l.strip_prefix("test vectors: ").unwrap())
+        .collect();
+    assert_eq!(problems.len(), 2, "{by_app}");
+    assert!(problems.iter().all(|p| p.contains("`halt`")), "{by_app}");
+    let by_cli = cli_error(
+        home.path(),
+        &[
+            "st",
+            "test",
+            file.to_str().unwrap(),
+            "--vectors",
+            vfile.to_str().unwrap(),
+        ],
+    );
+    let cli_problems: Vec<String> = by_cli
+        .lines()
+        .map(|l| {
+            l.trim_start_matches("error: ")
+                .strip_prefix(&format!("{}: ", vfile.display()))
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(cli_problems, problems);
+}

@@ -6,9 +6,8 @@ use std::process::ExitCode;
 use anyhow::Result;
 use millwright_app::st;
 use millwright_app::AppError;
-use millwright_iec61131::diagnostics::LineIndex;
 use millwright_iec61131::render;
-use millwright_iec61131::sim::{session, vectors, Program, Vectors};
+use millwright_iec61131::sim::{session, vectors};
 use serde_json::json;
 
 pub struct RunOpts {
@@ -37,26 +36,6 @@ fn read(file: &Path) -> Result<(String, String), String> {
         .and_then(|b| millwright_iec61131::read_source(&name, &b))
         .map_err(|e| format!("cannot read {name}: {e}"))?;
     Ok((name, text))
-}
-
-enum Loaded {
-    Ready(Box<Program>),
-    /// The code has errors: printed; no test can pass.
-    Broken(serde_json::Value),
-    /// Valid code the simulator cannot run: the message for exit code 2.
-    Unsupported(String),
-}
-
-/// Loads the file for running `pou` (the application layer's `st::load`);
-/// code with errors is printed here unless the caller prints JSON.
-fn load(name: &str, text: &str, pou: &str, as_json: bool) -> Loaded {
-    match st::load(name, text, pou, &st::no_libraries()) {
-        Ok(p) => Loaded::Ready(Box::new(p)),
-        Err(e) => match broken(name, text, &e, as_json) {
-            Some(report) => Loaded::Broken(report),
-            None => Loaded::Unsupported(e.user_message()),
-        },
-    }
 }
 
 /// Code that did not load because it has errors: printed (unless JSON is
@@ -90,39 +69,27 @@ pub fn test(file: &Path, vectors_path: &Path, as_json: bool) -> Result<ExitCode>
         Ok(t) => t,
         Err(e) => return usage(format!("cannot read {}: {e}", vectors_path.display())),
     };
-    let v = match Vectors::from_json(&vtext) {
-        Ok(v) => v,
-        Err(e) => return usage(format!("{}: {e}", vectors_path.display())),
-    };
-    let prog = match load(&name, &text, &v.pou, as_json) {
-        Loaded::Ready(p) => p,
-        Loaded::Broken(report) => {
-            if as_json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            }
-            return Ok(ExitCode::from(1));
-        }
-        Loaded::Unsupported(msg) => return usage(msg),
-    };
-    let index = LineIndex::new(&text);
-    let locate = |s: millwright_iec61131::token::Span| index.line_col(s.start as usize);
-    let report = match vectors::run(&prog, &v, &locate) {
+    let vname = vectors_path.display().to_string();
+    let (report, source) = match st::test(&name, &text, &vname, &vtext, &st::no_libraries(), false)
+    {
         Ok(r) => r,
-        Err(problems) => {
-            let vp = vectors_path.display();
-            return usage(
-                problems
-                    .iter()
-                    .map(|p| format!("{vp}: {p}"))
-                    .collect::<Vec<_>>()
-                    .join("\nerror: "),
-            );
+        Err(e) => {
+            return match broken(&name, &text, &e, as_json) {
+                Some(report) => {
+                    if as_json {
+                        println!("{}", serde_json::to_string_pretty(&report)?);
+                    }
+                    Ok(ExitCode::from(1))
+                }
+                // One problem per line, each an error line.
+                None => usage(e.user_message().replace('\n', "\nerror: ")),
+            };
         }
     };
     if as_json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print_report(&name, &report, v.source.as_deref());
+        print_report(&name, &report, source.as_deref());
     }
     Ok(if report.all_passed() {
         ExitCode::SUCCESS

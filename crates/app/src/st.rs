@@ -240,6 +240,40 @@ pub fn run(req: &RunRequest, library: &StLibrary, sink: &mut dyn RunSink) -> Res
     })
 }
 
+/// Test vectors (the simulator's JSON format) run against `code` with
+/// `library`: every case from fresh memory; with `diagrams`, every failing
+/// case carries its timing diagram. `vectors_source` names the vectors in
+/// messages (a file, "the test vectors"). Also who wrote the vectors, as
+/// they say (`source`).
+pub fn test(
+    source: &str,
+    code: &str,
+    vectors_source: &str,
+    vectors_json: &str,
+    library: &StLibrary,
+    diagrams: bool,
+) -> Result<(vectors::Report, Option<String>)> {
+    crate::plc::bounded(source, code)?;
+    let v = vectors::Vectors::from_json(vectors_json)
+        .map_err(|e| AppError::Input(format!("{vectors_source}: {e}")))?;
+    let prog = load(source, code, &v.pou, library)?;
+    let index = LineIndex::new(code);
+    let locate = |s: millwright_iec61131::token::Span| index.line_col(s.start as usize);
+    let run = if diagrams {
+        vectors::run_recorded(&prog, &v, &locate)
+    } else {
+        vectors::run(&prog, &v, &locate)
+    };
+    let report = run.map_err(|problems| {
+        let lines: Vec<String> = problems
+            .iter()
+            .map(|p| format!("{vectors_source}: {p}"))
+            .collect();
+        AppError::Input(lines.join("\n"))
+    })?;
+    Ok((report, v.source))
+}
+
 /// No library sources (a front end that names none).
 pub fn no_libraries() -> StLibrary {
     StLibrary { files: Vec::new() }

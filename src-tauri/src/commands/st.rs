@@ -2,9 +2,8 @@
 //! vectors, a run in the simulator.
 
 use millwright_copilot::st_library::StLibrary;
-use millwright_iec61131::diagnostics::LineIndex;
 use millwright_iec61131::render::{locate, Located};
-use millwright_iec61131::sim::{self, vectors, Vectors};
+use millwright_iec61131::sim::vectors;
 use tauri::State;
 
 use crate::state::{message, AppState};
@@ -59,22 +58,17 @@ pub async fn st_test(
     bounded(&code)?;
     let state = AppState(state.0.clone());
     super::blocking(move || {
-        let v = Vectors::from_json(&vectors_json).map_err(|e| format!("test vectors: {e}"))?;
         let library = libraries(&state)?;
-        let prog = library
-            .load_program(&[code.as_str()])
-            .map_err(|sim::LoadError(files)| {
-                let errors = files[0]
-                    .diagnostics
-                    .iter()
-                    .filter(|d| d.severity == millwright_iec61131::Severity::Error)
-                    .count();
-                format!("the code has {errors} error(s); fix them before running tests")
-            })?;
-        let index = LineIndex::new(&code);
-        let locate = |s: millwright_iec61131::token::Span| index.line_col(s.start as usize);
-        vectors::run_recorded(&prog, &v, &locate)
-            .map_err(|problems| format!("test vectors: {}", problems.join("; ")))
+        millwright_app::st::test(
+            "the editor's code",
+            &code,
+            "test vectors",
+            &vectors_json,
+            &library,
+            true,
+        )
+        .map(|(report, _)| report)
+        .map_err(message)
     })
     .await
 }

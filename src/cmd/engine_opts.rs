@@ -5,8 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 use millwright_app::{AppError, EngineChoice, Workers, Workspace};
-use millwright_engine::{Engine, LoadParams, ModelInfo, WorkerCommand};
-use millwright_models::local::{resolve, Settings};
+use millwright_engine::{Engine, ModelInfo, WorkerCommand};
 use millwright_models::Home;
 
 use crate::WORKER_ARG;
@@ -48,17 +47,12 @@ impl EngineOpts {
         }))
     }
 
-    /// Starts a worker and loads the chosen model into it.
+    /// Starts a worker and loads the chosen model into it (for the commands
+    /// that drive the engine themselves: generate, calc, bench, plc eval).
     pub fn start(&self) -> Result<(Engine, ModelInfo)> {
-        let home = Home::from_env()?;
-        let settings = Settings::load(&home)?;
-        let path = resolve(&home, self.model.as_deref())?;
-        let params = LoadParams {
-            n_ctx: self.ctx.or(settings.context_size),
-            threads: self.threads.or(settings.threads),
-            gpu_layers: self.gpu_layers.or(settings.gpu_layers).unwrap_or(0),
-            ..LoadParams::default()
-        };
+        let ws = self.workspace()?;
+        let path = ws.model_path().map_err(app_error)?;
+        let params = ws.load_params().map_err(app_error)?;
         let mut engine = Engine::new(
             WorkerCommand::current_exe(WORKER_ARG).context("cannot locate this executable")?,
         );

@@ -71,7 +71,8 @@ impl AskRequest {
     }
 }
 
-fn check_kinds(kinds: &[String]) -> Result<()> {
+/// Refuses a file kind the knowledge base does not know.
+pub(crate) fn check_kinds(kinds: &[String]) -> Result<()> {
     for k in kinds {
         if millwright_knowledge::extract::Kind::parse(k).is_none() {
             return Err(AppError::Input(format!(
@@ -99,16 +100,6 @@ pub fn documents_filter(
                 .into_owned()
         }),
     }
-}
-
-/// [`documents_filter`] for a search, refusing an unknown file kind.
-pub fn search_filter(
-    collection: Option<String>,
-    kinds: Vec<String>,
-    under: Option<&Path>,
-) -> Result<Filter> {
-    check_kinds(&kinds)?;
-    Ok(documents_filter(collection, kinds, under))
 }
 
 /// What a front end hears while an answer is made, in order.

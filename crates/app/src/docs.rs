@@ -7,7 +7,7 @@ use millwright_knowledge::store::DocRow;
 use millwright_knowledge::{AddReport, Hit, KbStatus, Progress};
 use serde::{Deserialize, Serialize};
 
-use crate::ask::search_filter;
+use crate::ask::{check_kinds, documents_filter};
 use crate::error::{AppError, Result};
 use crate::workspace::Workspace;
 
@@ -179,7 +179,7 @@ impl SearchRequest {
                 self.k
             )));
         }
-        search_filter(None, self.kinds.clone(), None).map(|_| ())
+        check_kinds(&self.kinds)
     }
 }
 
@@ -189,11 +189,11 @@ pub fn search(ws: &Workspace, req: &SearchRequest) -> Result<Vec<Hit>> {
     if !ws.has_documents() {
         return Ok(Vec::new());
     }
-    let filter = search_filter(
+    let filter = documents_filter(
         req.collection.clone(),
         req.kinds.clone(),
         req.under.as_deref(),
-    )?;
+    );
     ws.with_reader(|kb| Ok(kb.search(req.query.trim(), &filter, req.k)?))
 }
 

@@ -53,18 +53,6 @@ fn first_errors(errors: &[RowError]) -> String {
 }
 
 impl AppError {
-    pub fn worker_died(&self) -> bool {
-        matches!(self, AppError::WorkerDied(_))
-    }
-
-    /// Bad input, as opposed to something that failed while running.
-    pub fn is_input(&self) -> bool {
-        matches!(
-            self,
-            AppError::Input(_) | AppError::IoList { .. } | AppError::CodeErrors { .. }
-        )
-    }
-
     /// The message for a person: what went wrong and, for a dead worker,
     /// that asking again is the remedy (the engine's own message says so
     /// when the worker died mid-request; not when it could not be reached).
@@ -116,7 +104,7 @@ mod tests {
     #[test]
     fn only_a_dead_worker_is_told_to_try_again() {
         let died: AppError = engine(ErrorKind::WorkerDied, "the engine worker is gone").into();
-        assert!(died.worker_died());
+        assert!(matches!(died, AppError::WorkerDied(_)));
         assert!(died.user_message().contains("try again"), "{died}");
         // The engine's own message already says it: not twice.
         let said = engine(
@@ -129,7 +117,7 @@ mod tests {
             AppError::Input("\"my block\" is not a valid POU name".into()),
             AppError::Output("the model returned no candidate".into()),
         ] {
-            assert!(!other.worker_died());
+            assert!(!matches!(other, AppError::WorkerDied(_)));
             assert!(!other.user_message().contains("try again"), "{other}");
         }
     }
@@ -137,8 +125,14 @@ mod tests {
     #[test]
     fn the_pipelines_kinds_are_kept() {
         use millwright_copilot::Error as E;
-        assert!(AppError::from(E::Input("x".into())).is_input());
-        assert!(AppError::from(E::Model(engine(ErrorKind::WorkerDied, "gone"))).worker_died());
+        assert!(matches!(
+            AppError::from(E::Input("x".into())),
+            AppError::Input(_)
+        ));
+        assert!(matches!(
+            AppError::from(E::Model(engine(ErrorKind::WorkerDied, "gone"))),
+            AppError::WorkerDied(_)
+        ));
         assert!(matches!(
             AppError::from(E::Model(engine(ErrorKind::Decode, "decode failed"))),
             AppError::Model(_)
@@ -167,6 +161,5 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with("(and 3 more)"), "{text}");
-        assert!(e.is_input());
     }
 }

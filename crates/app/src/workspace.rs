@@ -69,10 +69,6 @@ impl Workspace {
         &self.home
     }
 
-    pub fn workers(&self) -> &Workers {
-        &self.workers
-    }
-
     pub fn settings(&self) -> Result<Settings> {
         Settings::load(&self.home).map_err(|e| AppError::Settings(format!("{e:#}")))
     }
@@ -125,13 +121,15 @@ impl Workspace {
             .map_err(|e| AppError::Settings(format!("{e:#}")))
     }
 
-    fn load_params(&self, settings: &Settings) -> LoadParams {
-        LoadParams {
+    /// How the engine loads the model: the choice over the settings.
+    pub fn load_params(&self) -> Result<LoadParams> {
+        let settings = self.settings()?;
+        Ok(LoadParams {
             n_ctx: self.choice.ctx.or(settings.context_size),
             threads: self.choice.threads.or(settings.threads),
             gpu_layers: self.choice.gpu_layers.or(settings.gpu_layers).unwrap_or(0),
             ..LoadParams::default()
-        }
+        })
     }
 
     /// The engine with the model loaded, loading it first when it is not
@@ -140,16 +138,14 @@ impl Workspace {
     pub fn model(&self, on_loading: &mut dyn FnMut(&Path)) -> Result<ModelLease<'_>> {
         let mut guard = lock(&self.engine);
         if guard.is_none() {
-            let settings = self.settings()?;
+            let params = self.load_params()?;
             let path = self.model_path()?;
             on_loading(&path);
             let mut engine = Engine::new(millwright_engine::WorkerCommand {
                 program: self.workers.program.clone(),
                 args: vec![self.workers.engine_arg.clone().into()],
             });
-            let info = engine
-                .load(&path, self.load_params(&settings))
-                .map_err(AppError::ModelLoad)?;
+            let info = engine.load(&path, params).map_err(AppError::ModelLoad)?;
             *lock(&self.canceller) = Some(engine.canceller());
             *guard = Some((engine, info));
         }
@@ -250,7 +246,7 @@ mod tests {
             ..EngineChoice::default()
         });
         assert_eq!(ws.model_path().unwrap(), Path::new("/models/chosen.gguf"));
-        let p = ws.load_params(&ws.settings().unwrap());
+        let p = ws.load_params().unwrap();
         assert_eq!((p.n_ctx, p.threads), (Some(4096), Some(2)));
     }
 

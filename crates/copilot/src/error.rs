@@ -1,14 +1,14 @@
 //! Why a use case failed, by kind, so each front end words it for its user:
 //! only a dead worker is worth "try again, the model restarts".
 
-use millwright_engine::{EngineError, ErrorKind};
+use millwright_engine::EngineError;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Error {
     /// The input is unusable (the message names it); the model was not asked.
     #[error("{0}")]
     Input(String),
-    /// The model failed, or its worker died ([`Error::worker_died`]).
+    /// The model failed, or its worker died (the engine's `ErrorKind` says which).
     #[error(transparent)]
     Model(#[from] EngineError),
     /// The model answered with something that cannot be used.
@@ -17,14 +17,6 @@ pub enum Error {
     /// The documents could not be searched.
     #[error("{0}")]
     Documents(String),
-}
-
-impl Error {
-    /// The engine's worker process died mid-request; the next request starts
-    /// a new one, so asking again is the remedy.
-    pub fn worker_died(&self) -> bool {
-        matches!(self, Error::Model(e) if e.kind == ErrorKind::WorkerDied)
-    }
 }
 
 #[cfg(test)]

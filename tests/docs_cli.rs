@@ -225,7 +225,7 @@ fn ask_hands_a_calculation_to_a_tool_and_reports_what_it_computed() {
             assert_eq!(tool["result"]["tool"], t.name);
         }
         Err(e) => {
-            assert_eq!(tool["error"], e.as_str());
+            assert_eq!(tool["error"], e.to_string());
             // The call to correct, in no front end's syntax.
             assert!(answer.contains(&format!("{}(", t.name)), "{answer}");
         }

@@ -188,6 +188,150 @@ fn an_io_list_gives_the_same_declarations_and_the_same_bad_rows() {
     }
 }
 
+#[test]
+fn a_calculation_gives_the_same_result_and_the_same_refusals() {
+    let home = tempfile::tempdir().unwrap();
+    let (_app, w) = app(home.path());
+    let args = [("power", "15 kW"), ("speed", "1460 rpm")];
+    let by_app = invoke(
+        &w,
+        "calc_run",
+        json!({"request": {"tool": "motor_torque", "args": args}}),
+    )
+    .unwrap();
+    let (code, out, err) = run(in_home(home.path()).args([
+        "calc",
+        "motor_torque",
+        "--power",
+        "15 kW",
+        "--speed",
+        "1460 rpm",
+        "--json",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let by_cli: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(by_cli, by_app);
+    assert!(
+        (by_app["outputs"][0]["value"].as_f64().unwrap() - 98.11).abs() < 0.01,
+        "{by_app}"
+    );
+    let tools = invoke(&w, "calc_tools", json!({})).unwrap();
+    let (_, listed, _) = run(in_home(home.path()).args(["calc", "--list", "--json"]));
+    assert_eq!(serde_json::from_str::<Value>(&listed).unwrap(), tools);
+
+    for (tool, args, cli) in [
+        ("warp_drive", json!([]), vec!["calc", "warp_drive"]),
+        (
+            "motor_torque",
+            json!([["power", "15 parsecs"], ["speed", "1460 rpm"]]),
+            vec![
+                "calc",
+                "motor_torque",
+                "--power",
+                "15 parsecs",
+                "--speed",
+                "1460 rpm",
+            ],
+        ),
+        (
+            "motor_torque",
+            json!([["power", "15 kW"]]),
+            vec!["calc", "motor_torque", "--power", "15 kW"],
+        ),
+    ] {
+        let by_app = invoke(
+            &w,
+            "calc_run",
+            json!({"request": {"tool": tool, "args": args}}),
+        )
+        .unwrap_err();
+        assert_eq!(cli_error(home.path(), &cli), by_app, "{cli:?}");
+    }
+}
+
+#[test]
+fn code_files_read_check_format_and_export_the_same() {
+    let home = tempfile::tempdir().unwrap();
+    let (_app, w) = app(home.path());
+    let code = "FUNCTION_BLOCK FB_Lamp\nVAR_INPUT on : BOOL; END_VAR\nVAR_OUTPUT lamp : BOOL; END_VAR\nlamp:=on;\nEND_FUNCTION_BLOCK\n";
+    // Exported by the command line, opened by the app: the same program.
+    let st = home.path().join("lamp.st");
+    let xml = home.path().join("lamp.xml");
+    std::fs::write(&st, code).unwrap();
+    let (c, _, err) = run(in_home(home.path()).args([
+        "st",
+        "export",
+        st.to_str().unwrap(),
+        "--plcopen",
+        xml.to_str().unwrap(),
+    ]));
+    assert_eq!(c, 0, "{err}");
+    let opened = invoke(&w, "st_open", json!({"path": xml})).unwrap();
+    let (c, imported, err) =
+        run(in_home(home.path()).args(["st", "import", xml.to_str().unwrap()]));
+    assert_eq!(c, 0, "{err}");
+    assert_eq!(opened.as_str().unwrap(), imported);
+    assert!(
+        millwright_iec61131::same_program(code, &imported),
+        "{imported}"
+    );
+    let by_app = invoke(&w, "st_plcopen", json!({"code": code})).unwrap();
+    assert!(by_app["xml"].as_str().unwrap().contains("FB_Lamp"));
+
+    // Formatted alike.
+    let formatted = invoke(&w, "st_format", json!({"code": code})).unwrap();
+    let (c, _, err) = run(in_home(home.path()).args(["st", "fmt", st.to_str().unwrap()]));
+    assert_eq!(c, 0, "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&st).unwrap(),
+        formatted.as_str().unwrap()
+    );
+
+    // The same diagnostics, at the same places.
+    let bad = "PROGRAM P\nVAR x : INT; END_VAR\nx := y;\nEND_PROGRAM\n";
+    let bad_st = home.path().join("bad.st");
+    std::fs::write(&bad_st, bad).unwrap();
+    let by_app = invoke(&w, "st_check", json!({"code": bad})).unwrap();
+    let (c, out, _) =
+        run(in_home(home.path()).args(["st", "check", "--json", bad_st.to_str().unwrap()]));
+    assert_eq!(c, 1);
+    let by_cli: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(by_cli["files"][0]["diagnostics"], by_app);
+    assert!(by_app.as_array().is_some_and(|d| !d.is_empty()));
+
+    // An unreadable file: the same words.
+    let broken = home.path().join("broken.xml");
+    std::fs::write(&broken, "<project><types>").unwrap();
+    let by_app = invoke(&w, "st_open", json!({"path": broken})).unwrap_err();
+    assert_eq!(
+        cli_error(home.path(), &["st", "import", broken.to_str().unwrap()]),
+        by_app
+    );
+    assert!(
+        by_app.starts_with("cannot read") && by_app.contains("broken.xml"),
+        "{by_app}"
+    );
+
+    // The settings' libraries are the default of both.
+    let lib = home.path().join("lib");
+    std::fs::create_dir(&lib).unwrap();
+    std::fs::write(lib.join("lamp.st"), code).unwrap();
+    let user = "PROGRAM main\nVAR l : FB_Lamp; END_VAR\nl(on := TRUE);\nEND_PROGRAM\n";
+    let main = home.path().join("main.st");
+    std::fs::write(&main, user).unwrap();
+    let check_cli = || run(in_home(home.path()).args(["st", "check", main.to_str().unwrap()])).0;
+    let check_app = || invoke(&w, "st_check", json!({"code": user})).unwrap();
+    assert_eq!(check_cli(), 1, "FB_Lamp is unknown without a library");
+    assert!(check_app().as_array().is_some_and(|d| !d.is_empty()));
+    std::fs::write(
+        home.path().join("settings.json"),
+        json!({"st_libraries": [lib]}).to_string(),
+    )
+    .unwrap();
+    assert_eq!(check_cli(), 0);
+    assert_eq!(check_app(), json!([]));
+}
+
 /// A data directory whose settings choose the default model (the app's way;
 /// the command line is given the same file with --model).
 fn home_with_the_default_model() -> (tempfile::TempDir, PathBuf) {
@@ -510,6 +654,13 @@ fn documents_added_by_one_front_end_are_found_and_removed_by_the_other() {
         .collect();
     assert_eq!(left.len(), 1);
     assert!(left[0].ends_with("valves.md"), "{left:?}");
+
+    // Rebuilt by either: the same passages.
+    let by_app = invoke(&w, "docs_reindex", json!({})).unwrap();
+    let (code, out, err) = run(in_home(home.path()).args(["docs", "reindex"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), format!("search index rebuilt: {by_app} chunks"));
+    assert!(by_app.as_u64().unwrap() > 0);
 }
 
 #[test]

@@ -313,6 +313,57 @@ fn the_real_app_indexes_answers_checks_code_and_speaks_chinese() {
     );
     shot(&s, "04-calculation");
 
+    // 3b. The calculator: the same mechanism models, run on typed values.
+    s.click("#nav-calc").unwrap();
+    wait_in(
+        &s,
+        &shots,
+        "the calculator",
+        Duration::from_secs(20),
+        || s.exists("#calc-tool option[value='motor_torque']"),
+    );
+    s.exec(
+        "const sel = document.querySelector('#calc-tool'); sel.value = 'motor_torque'; sel.dispatchEvent(new Event('change', {bubbles: true})); return true",
+        json!([]),
+    )
+    .unwrap();
+    wait_in(
+        &s,
+        &shots,
+        "the tool's fields",
+        Duration::from_secs(10),
+        || s.exists("#calc-form input[name='power']"),
+    );
+    s.exec(
+        "for (const [n, v] of [['power', '15 kW'], ['speed', '1460 rpm']]) { const i = document.querySelector(`#calc-form input[name='${n}']`); i.value = v; i.dispatchEvent(new Event('input', {bubbles: true})); } return true",
+        json!([]),
+    )
+    .unwrap();
+    s.click("#calc-run").unwrap();
+    wait_in(
+        &s,
+        &shots,
+        "the calculation",
+        Duration::from_secs(10),
+        || s.text("#calc-result").is_ok_and(|t| t.contains("98.1")),
+    );
+    assert_eq!(
+        s.exec("return document.querySelector('#calc-tool').value", json!([]))
+            .unwrap(),
+        json!("motor_torque")
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    shot(&s, "04b-calculator");
+    s.exec(
+        "const i = document.querySelector(`#calc-form input[name='power']`); i.value = '15 parsecs'; i.dispatchEvent(new Event('input', {bubbles: true})); return true",
+        json!([]),
+    )
+    .unwrap();
+    s.click("#calc-run").unwrap();
+    wait_in(&s, &shots, "the refusal", Duration::from_secs(10), || {
+        s.text("#calc-error").is_ok_and(|t| t.contains("`power`"))
+    });
+
     // 4. PLC: wrong code shows a diagnostic; fixed code clears it.
     s.click("#nav-plc").unwrap();
     s.exec(
@@ -338,6 +389,42 @@ fn the_real_app_indexes_answers_checks_code_and_speaks_chinese() {
         || s.exists("#no-problems"),
     );
     shot(&s, "06-plc-fixed");
+
+    // 4'. A TwinCAT POU opened into the editor is imported as Structured Text.
+    let tcpou = home.path().join("FB_Lamp.TcPOU");
+    std::fs::write(
+        &tcpou,
+        "<?xml version=\"1.0\"?><TcPlcObject><POU Name=\"FB_Lamp\"><Declaration><![CDATA[FUNCTION_BLOCK FB_Lamp\nVAR_INPUT on : BOOL; END_VAR\nVAR_OUTPUT lamp : BOOL; END_VAR]]></Declaration><Implementation><ST><![CDATA[lamp := on;]]></ST></Implementation></POU></TcPlcObject>",
+    )
+    .unwrap();
+    s.exec(
+        "window.__millwrightOpenSt(arguments[0]); return true",
+        json!([tcpou.display().to_string()]),
+    )
+    .unwrap();
+    wait_in(
+        &s,
+        &shots,
+        "the imported POU",
+        Duration::from_secs(20),
+        || {
+            s.exec(
+                "return window.__millwrightEditor.state.doc.toString()",
+                json!([]),
+            )
+            .is_ok_and(|t| {
+                t.as_str()
+                    .is_some_and(|t| t.contains("lamp := on;") && t.contains("END_FUNCTION_BLOCK"))
+            })
+        },
+    );
+    wait_in(
+        &s,
+        &shots,
+        "the imported POU checks clean",
+        Duration::from_secs(20),
+        || s.exists("#no-problems"),
+    );
 
     // 4a. A failing test shows its timing diagram: a lane per signal, the
     // failing step marked; the cursor on one lane reads every lane.
@@ -635,6 +722,7 @@ fn the_real_app_indexes_answers_checks_code_and_speaks_chinese() {
         "02-documents",
         "03-answer",
         "04-calculation",
+        "04b-calculator",
         "05-plc-error",
         "06-plc-fixed",
         "07-generating",

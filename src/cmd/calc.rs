@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Args;
+use millwright_app::calc::CalcRequest;
 
 #[derive(Args)]
 pub struct CalcArgs {
@@ -40,15 +41,10 @@ pub fn run(a: CalcArgs) -> Result<ExitCode> {
         eprintln!("error: name a tool, e.g. `millwright calc motor_torque --power 15kW --speed 1460rpm`, or use --list");
         return Ok(ExitCode::from(2));
     };
-    let Some(tool) = millwright_tools::find(name) else {
-        let names: Vec<&str> = millwright_tools::all().iter().map(|t| t.name).collect();
-        eprintln!(
-            "error: no tool `{name}`; the tools are {}",
-            names.join(", ")
-        );
-        return Ok(ExitCode::from(2));
+    let mut req = CalcRequest {
+        tool: name.clone(),
+        args: Vec::new(),
     };
-    let mut pairs = Vec::new();
     let mut it = args.iter();
     let mut as_json = a.json;
     while let Some(flag) = it.next() {
@@ -70,9 +66,9 @@ pub fn run(a: CalcArgs) -> Result<ExitCode> {
                 }
             },
         };
-        pairs.push((key.replace('-', "_"), value));
+        req.args.push((key.replace('-', "_"), value));
     }
-    match millwright_tools::call(tool, &pairs) {
+    match millwright_app::calc::run(&req) {
         Ok(r) => {
             if as_json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
@@ -83,7 +79,7 @@ pub fn run(a: CalcArgs) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            eprintln!("error: {}: {e}", tool.name);
+            eprintln!("error: {}", e.user_message());
             Ok(ExitCode::from(2))
         }
     }
@@ -109,21 +105,12 @@ pub fn print_called(r: &millwright_tools::Called) {
 }
 
 fn list(as_json: bool) -> Result<ExitCode> {
-    let tools = millwright_tools::all();
     if as_json {
-        let v: Vec<serde_json::Value> = tools
-            .iter()
-            .map(|t| {
-                serde_json::json!({
-                    "name": t.name, "title": t.title, "description": t.description,
-                    "formula": t.formula, "source": t.source,
-                    "arguments": millwright_tools::schema(t),
-                })
-            })
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        let tools = millwright_app::calc::tools();
+        println!("{}", serde_json::to_string_pretty(&tools)?);
         return Ok(ExitCode::SUCCESS);
     }
+    let tools = millwright_tools::all();
     for t in tools {
         println!("{} — {}", t.name, t.title);
         for a in t.args {
@@ -154,7 +141,7 @@ fn with_model(a: &CalcArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(1));
         };
         if a.json {
-            let result = result.map_err(|e| serde_json::json!({"error": e}));
+            let result = result.map_err(|e| serde_json::json!({"error": e.to_string()}));
             println!(
                 "{}",
                 serde_json::to_string_pretty(&serde_json::json!({"call": call, "result": result}))?

@@ -410,9 +410,7 @@ fn print_report(r: &plc::Report) {
 
 /// A Structured Text file (ST, PLCopen XML or TcPOU) as text.
 fn read_st(file: &Path) -> Result<String> {
-    let name = file.display().to_string();
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {name}"))?;
-    millwright_iec61131::read_source(&name, &bytes).map_err(|e| anyhow::anyhow!("{name}: {e}"))
+    millwright_app::code::read(file).map_err(super::engine_opts::app_error)
 }
 
 fn bad_rows(path: &Path, errs: &[io_list::RowError]) -> Result<ExitCode> {

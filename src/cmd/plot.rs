@@ -28,7 +28,8 @@ pub fn svg(d: &Diagram) -> Result<String> {
         root.fill(&WHITE).map_err(draw_error)?;
         let breaks: Vec<i32> = (1..lanes).map(|i| (i * LANE) as i32).collect();
         let areas = root.split_by_breakpoints::<i32, i32, _, _>([], breaks);
-        let t_end = (d.cycles.max(1) as f64 * d.cycle_ms).max(d.cycle_ms);
+        // A run of no cycle still gets an axis.
+        let t_end = d.end_ms().max(1e-3);
         let columns = (WIDTH - LABELS - RIGHT) as usize;
         for (i, (area, signal)) in areas.iter().zip(&d.signals).enumerate() {
             let last = i + 1 == d.signals.len();
@@ -109,7 +110,7 @@ fn lane(
         ))
         .map_err(draw_error)?;
     for m in &d.marks {
-        let x = m.cycle as f64 * d.cycle_ms;
+        let x = d.time_ms(m.cycle);
         chart
             .draw_series(LineSeries::new([(x, lo), (x, hi)], &RED))
             .map_err(draw_error)?;
@@ -133,7 +134,7 @@ fn points(s: &Signal, d: &Diagram, t_end: f64, columns: usize) -> Vec<(f64, f64)
     let mut pts = Vec::new();
     if s.changes.len() <= 2 * columns {
         for &(cycle, v) in &s.changes {
-            let x = cycle as f64 * d.cycle_ms;
+            let x = d.time_ms(cycle);
             if let Some(&(_, prev)) = pts.last() {
                 pts.push((x, prev));
             }
@@ -142,7 +143,7 @@ fn points(s: &Signal, d: &Diagram, t_end: f64, columns: usize) -> Vec<(f64, f64)
     } else {
         for (col, span) in s.envelope(d.cycles, columns).into_iter().enumerate() {
             let Some((lo, hi)) = span else { continue };
-            let x = t_end * col as f64 / columns as f64;
+            let x = d.time_ms(col as u64 * d.cycles / columns as u64);
             pts.push((x, lo));
             if hi != lo {
                 pts.push((x, hi));

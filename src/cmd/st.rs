@@ -1,14 +1,16 @@
 //! `millwright st …`: the Structured Text toolkit.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Subcommand;
+use millwright_app::AppError;
 use millwright_copilot::st_library::StLibrary;
-use millwright_iec61131::ast::Item;
-use millwright_iec61131::{render, source, Severity};
+use millwright_iec61131::{render, source};
 use serde_json::json;
+
+use super::engine_opts::app_error;
 
 #[derive(Subcommand)]
 pub enum StCmd {
@@ -20,7 +22,8 @@ pub enum StCmd {
         #[arg(long)]
         json: bool,
         /// Library sources (files or folders of .st, .exp, .xml, .TcPOU) the files
-        /// use: their declarations are visible, their own diagnostics not reported.
+        /// use: their declarations are visible, their own diagnostics not reported
+        /// (default: the settings' `st_libraries`).
         #[arg(long = "lib", value_name = "PATH")]
         libs: Vec<PathBuf>,
     },
@@ -53,6 +56,9 @@ pub enum StCmd {
         file: PathBuf,
         #[arg(long, value_name = "VECTORS.json")]
         vectors: PathBuf,
+        /// Library sources the code uses (default: the settings' `st_libraries`).
+        #[arg(long = "lib", value_name = "PATH")]
+        libs: Vec<PathBuf>,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -62,6 +68,9 @@ pub enum StCmd {
         file: PathBuf,
         #[arg(long)]
         pou: String,
+        /// Library sources the code uses (default: the settings' `st_libraries`).
+        #[arg(long = "lib", value_name = "PATH")]
+        libs: Vec<PathBuf>,
         #[arg(long, default_value_t = 1)]
         cycles: u64,
         /// An input and its value: `start=true`, `sp=42.5`, `delay=T#2s`, `mode=Auto`.
@@ -90,11 +99,7 @@ pub fn run(cmd: StCmd) -> Result<ExitCode> {
         StCmd::Fmt { files, check } => fmt(&files, check),
         StCmd::Export { file, plcopen } => export(&file, &plcopen),
         StCmd::Import { file, out } => {
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let name = file.display().to_string();
-            let st = millwright_iec61131::read_source(&name, &bytes)
-                .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+            let st = millwright_app::code::read(&file).map_err(app_error)?;
             match out {
                 Some(path) => std::fs::write(&path, st)
                     .with_context(|| format!("cannot write {}", path.display()))?,
@@ -109,11 +114,13 @@ pub fn run(cmd: StCmd) -> Result<ExitCode> {
         StCmd::Test {
             file,
             vectors,
+            libs,
             json,
-        } => super::st_sim::test(&file, &vectors, json),
+        } => super::st_sim::test(&file, &vectors, &libs, json),
         StCmd::Run {
             file,
             pou,
+            libs,
             cycles,
             inputs,
             trace,
@@ -125,6 +132,7 @@ pub fn run(cmd: StCmd) -> Result<ExitCode> {
             &file,
             &super::st_sim::RunOpts {
                 pou,
+                libs,
                 cycles,
                 inputs,
                 trace,
@@ -137,19 +145,21 @@ pub fn run(cmd: StCmd) -> Result<ExitCode> {
     }
 }
 
+/// The libraries named by `--lib`, else the settings'.
+pub fn libraries(libs: &[PathBuf]) -> Result<StLibrary> {
+    let ws = super::engine_opts::EngineOpts::default().workspace()?;
+    millwright_app::st::libraries(&ws, libs).map_err(app_error)
+}
+
 /// The text of each file, or why it cannot be read (named).
 fn read_all(paths: &[PathBuf]) -> (Vec<(String, String)>, bool) {
     let mut unreadable = false;
     let mut loaded = Vec::new();
     for path in paths {
-        let name = path.display().to_string();
-        match std::fs::read(path)
-            .map_err(|e| e.to_string())
-            .and_then(|b| millwright_iec61131::read_source(&name, &b))
-        {
-            Ok(text) => loaded.push((name, text)),
+        match millwright_app::code::read(path) {
+            Ok(text) => loaded.push((path.display().to_string(), text)),
             Err(e) => {
-                eprintln!("error: cannot read {name}: {e}");
+                eprintln!("error: {}", e.user_message());
                 unreadable = true;
             }
         }
@@ -161,59 +171,42 @@ fn read_all(paths: &[PathBuf]) -> (Vec<(String, String)>, bool) {
 /// declare, and what the libraries declare.
 fn check(files: &[PathBuf], libs: &[PathBuf], as_json: bool) -> Result<ExitCode> {
     let (loaded, unreadable) = read_all(files);
-    let library = StLibrary::load(libs).map_err(anyhow::Error::msg)?;
-    let texts: Vec<&str> = loaded.iter().map(|(_, t)| t.as_str()).collect();
-    let (results, broken) = library.check(&texts);
+    let library = libraries(libs)?;
+    let report = millwright_app::code::check(loaded, &library).map_err(app_error)?;
     // A library file that does not parse declares nothing: say so, once.
-    for name in broken {
+    for name in &report.broken_libraries {
         eprintln!("note: library file {name} has syntax errors; what it declares is not visible");
     }
-    let (mut errors, mut warnings) = (0usize, 0usize);
-    let mut reports = Vec::new();
-    for ((name, text), parsed) in loaded.iter().zip(&results) {
-        errors += parsed
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .count();
-        warnings += parsed
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Warning)
-            .count();
-        if as_json {
-            let pous: Vec<String> = parsed
-                .file
-                .items
-                .iter()
-                .filter_map(|i| match i {
-                    Item::Pou(p) => Some(p.name.name.clone()),
-                    _ => None,
-                })
-                .collect();
-            reports.push(json!({
-                "path": name,
-                "pous": pous,
-                "diagnostics": render::locate(text, &parsed.diagnostics),
-            }));
-        } else {
-            print!("{}", render::render_text(name, text, &parsed.diagnostics));
-        }
-    }
     if as_json {
+        let files: Vec<_> = report
+            .files
+            .iter()
+            .map(|f| {
+                json!({
+                    "path": f.name,
+                    "pous": f.pous,
+                    "diagnostics": render::locate(&f.text, &f.diagnostics),
+                })
+            })
+            .collect();
         println!(
             "{}",
-            serde_json::to_string_pretty(&json!({ "files": reports }))?
+            serde_json::to_string_pretty(&json!({ "files": files }))?
         );
     } else {
+        for f in &report.files {
+            print!("{}", render::render_text(&f.name, &f.text, &f.diagnostics));
+        }
         eprintln!(
-            "{} file(s): {errors} error(s), {warnings} warning(s)",
-            files.len()
+            "{} file(s): {} error(s), {} warning(s)",
+            files.len(),
+            report.errors(),
+            report.warnings()
         );
     }
     Ok(if unreadable {
         ExitCode::from(2)
-    } else if errors > 0 {
+    } else if report.errors() > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -221,52 +214,35 @@ fn check(files: &[PathBuf], libs: &[PathBuf], as_json: bool) -> Result<ExitCode>
 }
 
 fn fmt(files: &[PathBuf], check_only: bool) -> Result<ExitCode> {
+    use millwright_app::code::{format_file, Formatted};
     let (mut changed, mut failed) = (0usize, false);
     for path in files {
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) => {
-                eprintln!("error: cannot read {}: {e}", path.display());
-                failed = true;
-                continue;
+        let name = path.display();
+        match format_file(path, check_only) {
+            Ok(Formatted::Unchanged) => {}
+            Ok(Formatted::Changed) if check_only => {
+                changed += 1;
+                println!("{name} would be reformatted");
             }
-        };
-        let (text, encoding) = source::decode(&bytes);
-        let formatted = match millwright_iec61131::format::format(&text) {
-            Ok(f) => f,
-            Err(diags) => {
+            Ok(Formatted::Changed) => {
+                changed += 1;
+                println!("formatted {name}");
+            }
+            Err(AppError::CodeErrors { diagnostics, .. }) => {
                 // Code with syntax errors is left as it is.
+                let (text, _) = source::decode(&std::fs::read(path).unwrap_or_default());
                 print!(
                     "{}",
-                    render::render_text(&path.display().to_string(), &text, &diags)
+                    render::render_text(&name.to_string(), &text, &diagnostics)
                 );
-                eprintln!(
-                    "{}: not formatted: fix the syntax errors first",
-                    path.display()
-                );
+                eprintln!("{name}: not formatted: fix the syntax errors first");
                 failed = true;
-                continue;
             }
-        };
-        if formatted == text {
-            continue;
+            Err(e) => {
+                eprintln!("error: {}", e.user_message());
+                failed = true;
+            }
         }
-        changed += 1;
-        if check_only {
-            println!("{} would be reformatted", path.display());
-            continue;
-        }
-        let out = match encoding {
-            source::Encoding::Utf8 => formatted.into_bytes(),
-            // Written back in the encoding it came in; every char came from a byte.
-            source::Encoding::Latin1 => formatted.chars().map(|c| c as u32 as u8).collect(),
-        };
-        // Write beside and rename, so an interrupted write never leaves half a file.
-        let tmp = path.with_extension("st.fmt-tmp");
-        std::fs::write(&tmp, out)
-            .and_then(|_| std::fs::rename(&tmp, path))
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-        println!("formatted {}", path.display());
     }
     Ok(if failed {
         ExitCode::from(2)
@@ -277,23 +253,22 @@ fn fmt(files: &[PathBuf], check_only: bool) -> Result<ExitCode> {
     })
 }
 
-fn export(file: &PathBuf, out: &PathBuf) -> Result<ExitCode> {
+fn export(file: &Path, out: &Path) -> Result<ExitCode> {
     let name = file.display().to_string();
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {name}"))?;
-    let text = millwright_iec61131::read_source(&name, &bytes)
-        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-    let parsed = millwright_iec61131::parse(&text);
-    if parsed.has_errors() {
-        print!("{}", render::render_text(&name, &text, &parsed.diagnostics));
-        eprintln!("{name}: not exported: fix the syntax errors first");
-        return Ok(ExitCode::from(1));
-    }
+    let text = millwright_app::code::read(file).map_err(app_error)?;
     let project = file
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let created = millwright_iec61131::plcopen::now_xsd_datetime();
-    let exported = millwright_iec61131::plcopen::export(&text, &parsed.file, &project, &created);
+    let exported = match millwright_app::code::export_plcopen(&name, &text, &project) {
+        Ok(e) => e,
+        Err(AppError::CodeErrors { diagnostics, .. }) => {
+            print!("{}", render::render_text(&name, &text, &diagnostics));
+            eprintln!("{name}: not exported: fix the syntax errors first");
+            return Ok(ExitCode::from(1));
+        }
+        Err(e) => return Err(app_error(e)),
+    };
     for note in &exported.notes {
         eprintln!("note: {note}");
     }

@@ -12,6 +12,8 @@ use serde_json::json;
 
 pub struct RunOpts {
     pub pou: String,
+    /// Library sources (default: the settings').
+    pub libs: Vec<PathBuf>,
     pub cycles: u64,
     pub inputs: Vec<String>,
     pub trace: bool,
@@ -30,12 +32,8 @@ fn usage(msg: String) -> Result<ExitCode> {
 
 /// The file's text, or a message for exit code 2.
 fn read(file: &Path) -> Result<(String, String), String> {
-    let name = file.display().to_string();
-    let text = std::fs::read(file)
-        .map_err(|e| e.to_string())
-        .and_then(|b| millwright_iec61131::read_source(&name, &b))
-        .map_err(|e| format!("cannot read {name}: {e}"))?;
-    Ok((name, text))
+    let text = millwright_app::code::read(file).map_err(|e| e.user_message())?;
+    Ok((file.display().to_string(), text))
 }
 
 /// Code that did not load because it has errors: printed (unless JSON is
@@ -60,7 +58,7 @@ fn broken(name: &str, text: &str, e: &AppError, as_json: bool) -> Option<serde_j
     }))
 }
 
-pub fn test(file: &Path, vectors_path: &Path, as_json: bool) -> Result<ExitCode> {
+pub fn test(file: &Path, vectors_path: &Path, libs: &[PathBuf], as_json: bool) -> Result<ExitCode> {
     let (name, text) = match read(file) {
         Ok(x) => x,
         Err(e) => return usage(e),
@@ -70,8 +68,11 @@ pub fn test(file: &Path, vectors_path: &Path, as_json: bool) -> Result<ExitCode>
         Err(e) => return usage(format!("cannot read {}: {e}", vectors_path.display())),
     };
     let vname = vectors_path.display().to_string();
-    let (report, source) = match st::test(&name, &text, &vname, &vtext, &st::no_libraries(), false)
-    {
+    let library = match super::st::libraries(libs) {
+        Ok(l) => l,
+        Err(e) => return usage(e.to_string()),
+    };
+    let (report, source) = match st::test(&name, &text, &vname, &vtext, &library, false) {
         Ok(r) => r,
         Err(e) => {
             return match broken(&name, &text, &e, as_json) {
@@ -167,7 +168,11 @@ pub fn run(file: &Path, o: &RunOpts) -> Result<ExitCode> {
         header: false,
         rows: Vec::new(),
     };
-    let report = match st::run(&req, &st::no_libraries(), &mut rows) {
+    let library = match super::st::libraries(&o.libs) {
+        Ok(l) => l,
+        Err(e) => return usage(e.to_string()),
+    };
+    let report = match st::run(&req, &library, &mut rows) {
         Ok(r) => r,
         Err(e) => {
             return match broken(&name, &req.code, &e, false) {

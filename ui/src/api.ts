@@ -129,6 +129,19 @@ export interface Calculation {
   notes: string[];
 }
 
+/// A tool as the calculator lists it (crates/app `calc::ToolInfo`).
+export interface ToolInfo {
+  name: string;
+  title: string;
+  description: string;
+  formula: string;
+  source: string;
+  arguments: {
+    properties: Record<string, { type: string; description: string; enum?: string[] }>;
+    required: string[];
+  };
+}
+
 /// The call the model made and what the tool computed, or why it refused.
 export interface ToolUse {
   call: { tool: string; args: Record<string, string> };
@@ -181,7 +194,8 @@ export interface DiagramSignal {
 
 export interface Diagram {
   pou: string;
-  cycle_ms: number;
+  /// The virtual clock where the cycle time changes; the first cycle always.
+  clock: { cycle: number; time_ms: number; cycle_ms: number }[];
   cycles: number;
   signals: DiagramSignal[];
   marks: { cycle: number; label: string }[];
@@ -319,6 +333,7 @@ export const api = {
   docsList: () => invoke<DocView[]>("docs_list", {}),
   docsStatus: () => invoke<KbStatus>("docs_status"),
   docsSearch: (query: string) => invoke<HitView[]>("docs_search", { query, k: 10 }),
+  docsReindex: () => invoke<number>("docs_reindex"),
   docsChunk: (chunkId: number) => invoke<ChunkView>("docs_chunk", { chunkId }),
   docsPage: (chunkId: number) => invoke<string>("docs_page", { chunkId }),
   ask: (question: string, onEvent: (e: AskEvent) => void) => {
@@ -331,6 +346,9 @@ export const api = {
   stFormat: (code: string) => invoke<string>("st_format", { code }),
   stTest: (code: string, vectorsJson: string) => invoke<any>("st_test", { code, vectorsJson }),
   stRun: (request: RunRequest) => invoke<RunView>("st_run", { request }),
+  stOpen: (path: string) => invoke<string>("st_open", { path }),
+  calcTools: () => invoke<ToolInfo[]>("calc_tools"),
+  calcRun: (request: { tool: string; args: [string, string][] }) => invoke<Calculation>("calc_run", { request }),
   stPlcopen: (code: string) => invoke<{ xml: string; notes: string[] }>("st_plcopen", { code }),
   plcGenerate: (request: GenRequest, onEvent: (e: GenEvent) => void) => {
     const ch = new Channel<GenEvent>();

@@ -4,15 +4,16 @@ import { api, errorText } from "./api";
 import { initialLang } from "./i18n";
 import { lang, status, useStore, useT } from "./store";
 import { AskView } from "./views/Ask";
+import { CalcView } from "./views/Calc";
 import { DocsView } from "./views/Docs";
 import { PlcView } from "./views/Plc";
 import { SettingsView } from "./views/Settings";
 import "./style.css";
 
-type Page = "ask" | "docs" | "plc" | "settings";
-const PAGES: Page[] = ["ask", "docs", "plc", "settings"];
+type Page = "ask" | "docs" | "plc" | "calc" | "settings";
+const PAGES: Page[] = ["ask", "docs", "plc", "calc", "settings"];
 
-/// Ctrl+1 … Ctrl+4 (⌘ on macOS) switch between the views.
+/// Ctrl+1 … Ctrl+5 (⌘ on macOS) switch between the views.
 export function pageForKey(e: { key: string; ctrlKey: boolean; metaKey: boolean; altKey: boolean }): Page | null {
   if (!(e.ctrlKey || e.metaKey) || e.altKey) return null;
   const n = Number(e.key);
@@ -55,6 +56,7 @@ export function App() {
     ["ask", t("nav.ask")],
     ["docs", t("nav.docs")],
     ["plc", t("nav.plc")],
+    ["calc", t("nav.calc")],
     ["settings", t("nav.settings")],
   ];
   return (
@@ -88,6 +90,9 @@ export function App() {
         </div>
         <div hidden={page !== "plc"}>
           <PlcView />
+        </div>
+        <div hidden={page !== "calc"}>
+          <CalcView />
         </div>
         <div hidden={page !== "settings"}>
           <SettingsView />

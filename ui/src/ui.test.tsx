@@ -6,7 +6,7 @@ import { applyEvent, markCited, newChat, titleOf, toMarkdown, formatEta, formatV
 import { offsetOf, stParser } from "./st-language";
 import { StringStream } from "@codemirror/language";
 import { toCm, failureRows, summaryParts, cutOff, candidateCounts, firstPou, runInputs } from "./views/Plc";
-import { lanesData, stepped } from "./views/TimingDiagram";
+import { lanesData, stepped, timeMs } from "./views/TimingDiagram";
 import { lang } from "./store";
 import type { ChatMessage, ToolUse } from "./api";
 import { ToolCard } from "./views/Ask";
@@ -268,12 +268,14 @@ describe("the app shell with the IPC mocked", () => {
     render(null, root);
   });
 
-  it("switches views with Ctrl+1 to Ctrl+4 only", async () => {
+  it("switches views with Ctrl+1 to Ctrl+5 only", async () => {
     const { pageForKey } = await import("./main");
     const k = (key: string, ctrlKey = true, altKey = false) => pageForKey({ key, ctrlKey, metaKey: false, altKey });
     expect(k("1")).toBe("ask");
     expect(k("3")).toBe("plc");
-    expect(k("5")).toBeNull();
+    expect(k("4")).toBe("calc");
+    expect(k("5")).toBe("settings");
+    expect(k("6")).toBeNull();
     expect(k("2", false)).toBeNull();
     expect(k("2", true, true)).toBeNull();
   });
@@ -307,7 +309,7 @@ describe("timing diagram", () => {
   it("holds every signal's value at each change of any signal", () => {
     const { x, ys } = lanesData({
       pou: "FB_Motor",
-      cycle_ms: 10,
+      clock: [{ cycle: 0, time_ms: 0, cycle_ms: 10 }],
       cycles: 6,
       signals: [
         { name: "start", kind: "bool", changes: [[0, 1], [2, 0]] },
@@ -320,6 +322,20 @@ describe("timing diagram", () => {
     expect(x).toEqual([0, 10, 20, 40, 50]);
     expect(ys[0]).toEqual([1, 1, 0, 0, 0]);
     expect(ys[1]).toEqual([NaN, 2.5, 2.5, -1, -1]);
+    // A step with its own cycle time: cycles 3 on take 100 ms each.
+    const paced = {
+      pou: "FB_Motor",
+      clock: [
+        { cycle: 0, time_ms: 0, cycle_ms: 10 },
+        { cycle: 3, time_ms: 30, cycle_ms: 100 },
+      ],
+      cycles: 6,
+      signals: [],
+      marks: [],
+      left_out: [],
+      truncated: false,
+    };
+    expect([0, 2, 3, 4, 6].map((c) => timeMs(paced, c))).toEqual([0, 20, 30, 130, 330]);
     const s = stepped({ x: [0, 10, 20], ys: [[1, 1, 0]] });
     expect(s.x).toEqual([0, 10, 10, 20, 20]);
     expect(s.ys[0]).toEqual([1, 1, 1, 1, 0]);

@@ -14,6 +14,12 @@ pub enum AppError {
     /// (row 0: the file as a whole).
     #[error("{path}: {}", first_errors(errors))]
     IoList { path: String, errors: Vec<RowError> },
+    /// A mechanism model refused its arguments (the error names the one).
+    #[error("{tool}: {error}")]
+    Calculation {
+        tool: &'static str,
+        error: millwright_tools::CallError,
+    },
     /// Code with errors, which cannot run; `diagnostics` for a front end to show.
     #[error("{name}: the code has {errors} error(s); fix them first")]
     CodeErrors {

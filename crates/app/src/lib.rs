@@ -11,9 +11,13 @@
 //! - [`ask`]: a question, answered by a calculation or from the documents.
 //! - [`docs`]: the knowledge base — add with progress, list, status, search, remove, reindex.
 //! - [`plc`]: generate a verified block, explain and comment code, IO list → GVL.
+//! - [`code`]: Structured Text files — read (PLCopen XML, TwinCAT imported), check, format, export.
+//! - [`calc`]: the mechanism models, listed and run.
 //! - [`st`]: run a POU in the simulator, with inputs held, as a trace and a timing diagram.
 
 pub mod ask;
+pub mod calc;
+pub mod code;
 pub mod docs;
 pub mod error;
 pub mod plc;

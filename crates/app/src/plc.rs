@@ -108,8 +108,7 @@ impl GenRequest {
             max_tokens: self.max_tokens,
             ..GenSpec::new(self.spec.trim())
         }
-        .validate()
-        .map_err(AppError::Input)?;
+        .validate()?;
         if let Some(p) = self.io_list_path() {
             if !p.is_file() {
                 return Err(AppError::Input(format!(

@@ -20,6 +20,16 @@ pub fn settings_libraries(ws: &Workspace) -> Result<StLibrary> {
         .map_err(|e| AppError::Settings(format!("{e}; fix the ST libraries in the settings")))
 }
 
+/// The libraries code is checked and run with: `paths` where a front end
+/// names some (the command line's `--lib`), else the settings'.
+pub fn libraries(ws: &Workspace, paths: &[std::path::PathBuf]) -> Result<StLibrary> {
+    if paths.is_empty() {
+        settings_libraries(ws)
+    } else {
+        StLibrary::load(paths).map_err(|e| AppError::Input(e.to_string()))
+    }
+}
+
 /// The program of `code` (with `library`) ready to run `pou`. Code with
 /// errors is [`AppError::CodeErrors`]; valid code the simulator cannot run
 /// for `pou` is an input error naming each place.
@@ -156,7 +166,7 @@ impl RunSink for () {}
 pub fn run(req: &RunRequest, library: &StLibrary, sink: &mut dyn RunSink) -> Result<RunReport> {
     req.validate()?;
     let prog = load(&req.source, &req.code, &req.pou, library)?;
-    let mut s = Session::new(&prog, &req.pou).map_err(AppError::Input)?;
+    let mut s = Session::new(&prog, &req.pou).map_err(|e| AppError::Input(e.to_string()))?;
     for kv in &req.inputs {
         let (k, v) = kv.split_once('=').expect("validated");
         let k = k.trim();
@@ -187,10 +197,7 @@ pub fn run(req: &RunRequest, library: &StLibrary, sink: &mut dyn RunSink) -> Res
             req.signals.clone()
         };
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
-        Some(
-            Recorder::new(&s, &names, req.cycle_ms)
-                .map_err(|e| AppError::Input(format!("signal: {e}")))?,
-        )
+        Some(Recorder::new(&s, &names).map_err(|e| AppError::Input(format!("signal: {e}")))?)
     } else {
         None
     };
@@ -272,9 +279,4 @@ pub fn test(
         AppError::Input(lines.join("\n"))
     })?;
     Ok((report, v.source))
-}
-
-/// No library sources (a front end that names none).
-pub fn no_libraries() -> StLibrary {
-    StLibrary { files: Vec::new() }
 }

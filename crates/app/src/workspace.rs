@@ -101,8 +101,11 @@ impl Workspace {
     /// A new handle on the knowledge base (created when missing), for
     /// indexing; searching goes through [`Workspace::with_reader`].
     pub fn open_kb(&self, options: Options) -> Result<KnowledgeBase> {
-        KnowledgeBase::open(&self.kb_dir(), self.extract_worker(), options)
-            .map_err(|e| AppError::Documents(e.to_string()))
+        Ok(KnowledgeBase::open(
+            &self.kb_dir(),
+            self.extract_worker(),
+            options,
+        )?)
     }
 
     /// Runs `f` with the searching handle, opening it on first use.

@@ -181,7 +181,7 @@ pub fn calculate(model: &mut dyn Completer, question: &str) -> Result<Option<Ans
                     call_text(&call)
                 )
             };
-            (text, None, Some(e))
+            (text, None, Some(e.to_string()))
         }
     };
     Ok(Some(Answer {

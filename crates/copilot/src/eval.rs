@@ -161,7 +161,8 @@ pub fn tasks() -> Result<Vec<Task>, String> {
                     .transpose()?;
             Ok(Task {
                 spec: s.meta.description_en.clone(),
-                vectors: Vectors::from_json(s.vectors)?,
+                vectors: Vectors::from_json(s.vectors)
+                    .map_err(|e| format!("task {}: {e}", t.snippet))?,
                 name: t.snippet,
                 difficulty: t.difficulty,
                 io,

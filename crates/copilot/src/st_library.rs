@@ -15,6 +15,19 @@ const MAX_BYTES: u64 = 64 << 20;
 /// Folders deeper than this are not searched (and a link loop ends here).
 const MAX_DEPTH: usize = 16;
 
+/// Why the library sources could not be read; each names the path or the limit.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LibraryError {
+    #[error("library {0}: no such file or folder")]
+    NotFound(String),
+    #[error("cannot read the library source {path}: {problem}")]
+    Unreadable { path: String, problem: String },
+    #[error("the libraries hold more than {max} source files; choose the folders the code uses")]
+    TooMany { max: usize },
+    #[error("the libraries hold more than {mib} MiB of sources; choose the folders the code uses")]
+    TooLarge { mib: u64 },
+}
+
 /// The library sources, read: each file's name and text.
 #[derive(Debug, Default, Clone)]
 pub struct StLibrary {
@@ -26,7 +39,7 @@ impl StLibrary {
     /// or a folder searched in name order). A path that does not exist or a
     /// file that cannot be read is an error naming it; nothing is read past
     /// the limits.
-    pub fn load(paths: &[PathBuf]) -> Result<StLibrary, String> {
+    pub fn load(paths: &[PathBuf]) -> Result<StLibrary, LibraryError> {
         let mut found = Vec::new();
         for p in paths {
             source_files(p, 0, &mut found)?;
@@ -35,17 +48,19 @@ impl StLibrary {
         let mut bytes = 0u64;
         for path in found {
             let name = path.display().to_string();
-            let data = std::fs::read(&path)
-                .map_err(|e| format!("cannot read the library file {name}: {e}"))?;
+            let unreadable = |problem: String| LibraryError::Unreadable {
+                path: name.clone(),
+                problem,
+            };
+            let data = std::fs::read(&path).map_err(|e| unreadable(e.to_string()))?;
             bytes += data.len() as u64;
             if bytes > MAX_BYTES {
-                return Err(format!(
-                    "the libraries hold more than {} MiB of sources; choose the folders the code uses",
-                    MAX_BYTES >> 20
-                ));
+                return Err(LibraryError::TooLarge {
+                    mib: MAX_BYTES >> 20,
+                });
             }
             let text = millwright_iec61131::read_source(&name, &data)
-                .map_err(|e| format!("cannot read the library file {name}: {e}"))?;
+                .map_err(|e| unreadable(e.to_string()))?;
             files.push((name, text));
         }
         Ok(StLibrary { files })
@@ -86,18 +101,11 @@ impl StLibrary {
     }
 }
 
-fn source_files(path: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<(), String> {
-    let too_many = || {
-        format!(
-            "the libraries hold more than {MAX_FILES} source files; choose the folders the code uses"
-        )
-    };
+fn source_files(path: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<(), LibraryError> {
+    let too_many = || LibraryError::TooMany { max: MAX_FILES };
     if !path.is_dir() {
         if !path.exists() {
-            return Err(format!(
-                "library {}: no such file or folder",
-                path.display()
-            ));
+            return Err(LibraryError::NotFound(path.display().to_string()));
         }
         out.push(path.to_owned());
         return if out.len() > MAX_FILES {
@@ -110,7 +118,10 @@ fn source_files(path: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<(),
         return Ok(());
     }
     let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-        .map_err(|e| format!("cannot read the library folder {}: {e}", path.display()))?
+        .map_err(|e| LibraryError::Unreadable {
+            path: path.display().to_string(),
+            problem: e.to_string(),
+        })?
         .flatten()
         .map(|e| e.path())
         .collect();
@@ -184,6 +195,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("oscat");
         let e = StLibrary::load(&[missing]).unwrap_err();
-        assert!(e.contains("oscat: no such file or folder"), "{e}");
+        assert!(
+            matches!(&e, LibraryError::NotFound(p) if p.ends_with("oscat")),
+            "{e:?}"
+        );
+        assert!(
+            e.to_string().contains("oscat: no such file or folder"),
+            "{e}"
+        );
     }
 }

@@ -149,7 +149,7 @@ pub fn choose(model: &mut dyn Completer, question: &str) -> Result<Option<ToolCa
 
 /// A call the model made, and what the tool made of it (an error names the
 /// argument the model got wrong).
-pub type Answer = (ToolCall, Result<Called, String>);
+pub type Answer = (ToolCall, Result<Called, millwright_tools::CallError>);
 
 /// Chooses a tool for a question and runs it; `None` when no tool fits.
 pub fn answer(model: &mut dyn Completer, question: &str) -> Result<Option<Answer>, Error> {

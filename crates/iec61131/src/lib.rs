@@ -81,7 +81,7 @@ pub fn same_program(a: &str, b: &str) -> bool {
 
 /// Structured Text from a file's bytes, by its name: PLCopen XML (`.xml`),
 /// TwinCAT (`.TcPOU`), or ST text in UTF-8 or Latin-1 (anything else).
-pub fn read_source(file_name: &str, bytes: &[u8]) -> Result<String, String> {
+pub fn read_source(file_name: &str, bytes: &[u8]) -> Result<String, plcopen::ImportError> {
     let lower = file_name.to_ascii_lowercase();
     let (text, _) = source::decode(bytes);
     if lower.ends_with(".xml") {

@@ -220,7 +220,7 @@ fn crashers_stay_fixed() {
         let name = path.display().to_string();
         match read_source(&name, &bytes) {
             Ok(text) => exercise(&text),
-            Err(e) => assert!(!e.is_empty()),
+            Err(e) => assert!(!e.to_string().is_empty()),
         }
         n += 1;
     }

@@ -97,11 +97,9 @@ impl SearchIndex {
         let mmap = MmapDirectory::open(dir).map_err(|e| {
             Error::State(format!("cannot open the index at {}: {e}", dir.display()))
         })?;
-        let index = Index::open_or_create(mmap, schema).map_err(|e| {
-            Error::State(format!(
-                "the search index at {} cannot be opened ({e}); `millwright docs reindex` rebuilds it from the saved chunks",
-                dir.display()
-            ))
+        let index = Index::open_or_create(mmap, schema).map_err(|e| Error::IndexDamaged {
+            path: dir.display().to_string(),
+            cause: e.to_string(),
         })?;
         index
             .tokenizers()

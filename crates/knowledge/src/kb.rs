@@ -249,7 +249,21 @@ impl KnowledgeBase {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::State(format!("cannot create {}: {e}", dir.display())))?;
         let store = Store::open(&dir.join(STATE_FILE))?;
-        let index = SearchIndex::open(&dir.join("index"))?;
+        let index_dir = dir.join("index");
+        let index = match SearchIndex::open(&index_dir) {
+            // The index holds nothing the database does not: a damaged one
+            // is replaced, and `recover` below rebuilds it.
+            Err(Error::IndexDamaged { .. }) => {
+                std::fs::remove_dir_all(&index_dir).map_err(|e| {
+                    Error::State(format!(
+                        "the search index at {} is damaged and cannot be removed: {e}",
+                        index_dir.display()
+                    ))
+                })?;
+                SearchIndex::open(&index_dir)?
+            }
+            r => r?,
+        };
         let mut kb = KnowledgeBase {
             store,
             index,

@@ -34,6 +34,10 @@ pub enum Error {
     /// The knowledge base's files cannot be used.
     #[error("{0}")]
     State(String),
+    /// The search index cannot be opened (opening a knowledge base replaces
+    /// such an index and rebuilds it from the passages in the database).
+    #[error("the search index at {path} cannot be opened ({cause})")]
+    IndexDamaged { path: String, cause: String },
     /// Another process holds the index writer.
     #[error("{0}")]
     Busy(String),

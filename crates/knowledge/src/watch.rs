@@ -31,7 +31,7 @@ pub fn watch(
         .collect();
     if folders.is_empty() {
         return Err(Error::Input(
-            "no folders to watch; add one with `millwright docs add FOLDER`".into(),
+            "no folders to watch; add a folder to the knowledge base first".into(),
         ));
     }
     let (tx, rx) = mpsc::channel();

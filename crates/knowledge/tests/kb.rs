@@ -367,6 +367,16 @@ fn opening_after_a_crash_between_sqlite_and_the_index_repairs_both() {
     let kb = common::kb(state.path());
     let s = kb.status().unwrap();
     assert!(s.consistent && s.index_chunks == 3, "{s:?}");
+    // So is a damaged one.
+    drop(kb);
+    std::fs::write(state.path().join("index/meta.json"), "{ not json").unwrap();
+    assert!(matches!(
+        millwright_knowledge::index::SearchIndex::open(&state.path().join("index")),
+        Err(millwright_knowledge::Error::IndexDamaged { .. })
+    ));
+    let kb = common::kb(state.path());
+    let s = kb.status().unwrap();
+    assert!(s.consistent && s.index_chunks == 3, "{s:?}");
     assert_eq!(
         kb.search("HX-2 fouling", &Filter::default(), 1).unwrap()[0]
             .path

@@ -254,19 +254,60 @@ fn range_text(a: &Arg) -> String {
     }
 }
 
+/// Why a tool refused a call: each names the argument and what would be valid.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CallError {
+    #[error("{tool} has no argument `{name}`; its arguments: {}", known.join(", "))]
+    UnknownArgument {
+        tool: &'static str,
+        name: String,
+        known: Vec<&'static str>,
+    },
+    #[error("`{arg}` must be one of {}, not {given:?}", choices.join(", "))]
+    NotAChoice {
+        arg: &'static str,
+        choices: &'static [&'static str],
+        given: String,
+    },
+    #[error("`{arg}`: {problem}")]
+    BadQuantity {
+        arg: &'static str,
+        problem: quantity::QuantityError,
+    },
+    #[error("`{arg}` is {given}, but must be {range}")]
+    OutOfRange {
+        arg: &'static str,
+        given: String,
+        range: String,
+    },
+    #[error("{tool} needs {}", missing.join(", "))]
+    Missing {
+        tool: &'static str,
+        missing: Vec<&'static str>,
+    },
+    /// The arguments are each valid but the formula does not hold for them
+    /// together (a 4-20 mA signal below 3.6 mA, a level above the diameter).
+    #[error("{0}")]
+    Refused(String),
+    #[error("{tool} gives no finite {output} for these inputs")]
+    NotFinite {
+        tool: &'static str,
+        output: &'static str,
+    },
+}
+
 /// Runs a tool on `name = value` pairs (`"400 V"`, `"15kW"`, `"copper"`).
-pub fn call(tool: &Tool, given: &[(String, String)]) -> Result<Called, String> {
+pub fn call(tool: &Tool, given: &[(String, String)]) -> Result<Called, CallError> {
     let mut numbers = HashMap::new();
     let mut words = HashMap::new();
     let mut inputs = Vec::new();
     for (name, _) in given {
         if !tool.args.iter().any(|a| a.name.eq_ignore_ascii_case(name)) {
-            let names: Vec<&str> = tool.args.iter().map(|a| a.name).collect();
-            return Err(format!(
-                "{} has no argument `{name}`; its arguments: {}",
-                tool.name,
-                names.join(", ")
-            ));
+            return Err(CallError::UnknownArgument {
+                tool: tool.name,
+                name: name.clone(),
+                known: tool.args.iter().map(|a| a.name).collect(),
+            });
         }
     }
     for a in tool.args {
@@ -285,11 +326,11 @@ pub fn call(tool: &Tool, given: &[(String, String)]) -> Result<Called, String> {
         if !a.choices.is_empty() {
             let w = text.trim().to_ascii_lowercase();
             if !a.choices.contains(&w.as_str()) {
-                return Err(format!(
-                    "`{}` must be one of {}, not {text:?}",
-                    a.name,
-                    a.choices.join(", ")
-                ));
+                return Err(CallError::NotAChoice {
+                    arg: a.name,
+                    choices: a.choices,
+                    given: text.to_string(),
+                });
             }
             inputs.push((a.name, w.clone()));
             words.insert(a.name, w);
@@ -298,7 +339,10 @@ pub fn call(tool: &Tool, given: &[(String, String)]) -> Result<Called, String> {
         let si = a
             .kind
             .parse(text, a.unit)
-            .map_err(|e| format!("`{}`: {e}", a.name))?;
+            .map_err(|problem| CallError::BadQuantity {
+                arg: a.name,
+                problem,
+            })?;
         let shown = a.kind.from_si(si, a.unit).unwrap_or(si);
         let low_ok = a.min.is_none_or(|lo| {
             if a.min_inclusive {
@@ -309,12 +353,11 @@ pub fn call(tool: &Tool, given: &[(String, String)]) -> Result<Called, String> {
         });
         let high_ok = a.max.is_none_or(|hi| shown <= hi);
         if !(low_ok && high_ok) {
-            return Err(format!(
-                "`{}` is {}, but must be {}",
-                a.name,
-                format!("{} {}", show(shown), a.unit).trim_end(),
-                range_text(a)
-            ));
+            return Err(CallError::OutOfRange {
+                arg: a.name,
+                given: format!("{} {}", show(shown), a.unit).trim_end().to_string(),
+                range: range_text(a),
+            });
         }
         inputs.push((
             a.name,
@@ -330,9 +373,12 @@ pub fn call(tool: &Tool, given: &[(String, String)]) -> Result<Called, String> {
         .map(|a| a.name)
         .collect();
     if !missing.is_empty() {
-        return Err(format!("{} needs {}", tool.name, missing.join(", ")));
+        return Err(CallError::Missing {
+            tool: tool.name,
+            missing,
+        });
     }
-    let c = (tool.run)(&run)?;
+    let c = (tool.run)(&run).map_err(CallError::Refused)?;
     let outputs = c
         .values
         .into_iter()
@@ -344,10 +390,10 @@ pub fn call(tool: &Tool, given: &[(String, String)]) -> Result<Called, String> {
         })
         .collect::<Vec<_>>();
     if let Some(bad) = outputs.iter().find(|o| !o.value.is_finite()) {
-        return Err(format!(
-            "{} gives no finite {} for these inputs",
-            tool.name, bad.name
-        ));
+        return Err(CallError::NotFinite {
+            tool: tool.name,
+            output: bad.name,
+        });
     }
     Ok(Called {
         tool: tool.name,

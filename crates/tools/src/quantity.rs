@@ -272,6 +272,26 @@ fn units(
     }
 }
 
+/// Why a text is not a quantity of a kind.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum QuantityError {
+    #[error("{0:?} is not a number with a unit (e.g. \"400 V\")")]
+    NotANumber(String),
+    #[error("{0:?} is not a finite number")]
+    NotFinite(String),
+    #[error("unknown unit {unit:?} for a {}; use one of {}", kind.name(), known_units(*kind))]
+    UnknownUnit { unit: String, kind: Kind },
+}
+
+fn known_units(kind: Kind) -> String {
+    kind.units()
+        .iter()
+        .filter(|u| !u.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl Kind {
     /// The units this kind accepts; the first is SI.
     pub fn units(self) -> &'static [&'static str] {
@@ -290,7 +310,7 @@ impl Kind {
     }
 
     /// `"400 V"`, `"15kW"`, `"0.85"` → SI, with the unit defaulting to `default`.
-    pub fn parse(self, text: &str, default: &str) -> Result<f64, String> {
+    pub fn parse(self, text: &str, default: &str) -> Result<f64, QuantityError> {
         let t = text.trim();
         let split = t
             .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E')))
@@ -300,27 +320,20 @@ impl Kind {
         let value: f64 = num
             .trim()
             .parse()
-            .map_err(|_| format!("{text:?} is not a number with a unit (e.g. \"400 V\")"))?;
+            .map_err(|_| QuantityError::NotANumber(text.to_string()))?;
         if !value.is_finite() {
-            return Err(format!("{text:?} is not a finite number"));
+            return Err(QuantityError::NotFinite(text.to_string()));
         }
         let unit = if unit.trim().is_empty() {
             default
         } else {
             unit.trim()
         };
-        self.to_si(value, unit).ok_or_else(|| {
-            format!(
-                "unknown unit {unit:?} for a {}; use one of {}",
-                self.name(),
-                self.units()
-                    .iter()
-                    .filter(|u| !u.is_empty())
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })
+        self.to_si(value, unit)
+            .ok_or_else(|| QuantityError::UnknownUnit {
+                unit: unit.to_string(),
+                kind: self,
+            })
     }
 
     pub fn name(self) -> &'static str {

@@ -140,34 +140,53 @@ pub fn by_name(name: &str) -> Option<&'static Type> {
     TYPES.iter().find(|t| t.name.eq_ignore_ascii_case(name))
 }
 
-impl Type {
-    fn range_error(&self, what: &str, t: f64) -> String {
-        format!(
-            "{what} {t:.2} °C is outside −{:.0} to {:.0} °C, the range of a type {} thermocouple (IEC 60584-1)",
-            -self.min_c,
-            self.max_c,
-            self.name.to_ascii_uppercase()
-        )
-    }
+/// A temperature or an EMF outside a type's range (IEC 60584-1).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RangeError {
+    #[error("the temperature {t_c:.2} °C is outside −{:.0} to {max_c:.0} °C, the range of a type {} thermocouple (IEC 60584-1)", -min_c, ty.to_ascii_uppercase())]
+    Temperature {
+        ty: &'static str,
+        t_c: f64,
+        min_c: f64,
+        max_c: f64,
+    },
+    #[error("{mv:.3} mV is outside {lo_mv:.3} to {hi_mv:.3} mV, the range of a type {} thermocouple (−{:.0} to {max_c:.0} °C, IEC 60584-1)", ty.to_ascii_uppercase(), -min_c)]
+    Emf {
+        ty: &'static str,
+        mv: f64,
+        lo_mv: f64,
+        hi_mv: f64,
+        min_c: f64,
+        max_c: f64,
+    },
+}
 
+impl Type {
     /// EMF in mV at `t_c` °C with the reference junction at 0 °C.
-    pub fn emf_mv(&self, t_c: f64) -> Result<f64, String> {
+    pub fn emf_mv(&self, t_c: f64) -> Result<f64, RangeError> {
         if !(self.min_c..=self.max_c).contains(&t_c) {
-            return Err(self.range_error("the temperature", t_c));
+            return Err(RangeError::Temperature {
+                ty: self.name,
+                t_c,
+                min_c: self.min_c,
+                max_c: self.max_c,
+            });
         }
         Ok((self.emf)(t_c))
     }
 
     /// The temperature in °C whose EMF (reference junction at 0 °C) is `mv`.
-    pub fn temperature_c(&self, mv: f64) -> Result<f64, String> {
+    pub fn temperature_c(&self, mv: f64) -> Result<f64, RangeError> {
         let (lo_mv, hi_mv) = ((self.emf)(self.min_c), (self.emf)(self.max_c));
         if !(lo_mv..=hi_mv).contains(&mv) {
-            return Err(format!(
-                "{mv:.3} mV is outside {lo_mv:.3} to {hi_mv:.3} mV, the range of a type {} thermocouple (−{:.0} to {:.0} °C, IEC 60584-1)",
-                self.name.to_ascii_uppercase(),
-                -self.min_c,
-                self.max_c
-            ));
+            return Err(RangeError::Emf {
+                ty: self.name,
+                mv,
+                lo_mv,
+                hi_mv,
+                min_c: self.min_c,
+                max_c: self.max_c,
+            });
         }
         // The reference functions rise monotonically over their ranges.
         let (mut lo, mut hi) = (self.min_c, self.max_c);

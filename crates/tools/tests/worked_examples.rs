@@ -1,15 +1,68 @@
 //! Worked examples with their expected results, computed by hand from the
 //! formula's source or read from published tables, to the stated tolerance.
 
-use millwright_tools::{call, find, Called};
+use millwright_tools::quantity::QuantityError;
+use millwright_tools::{call, find, CallError, Called};
 
-fn run(tool: &str, args: &[(&str, &str)]) -> Result<Called, String> {
+fn call_tool(tool: &str, args: &[(&str, &str)]) -> Result<Called, CallError> {
     let t = find(tool).unwrap_or_else(|| panic!("no tool {tool}"));
     let given: Vec<(String, String)> = args
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     call(t, &given)
+}
+
+/// The result, or the refusal as a person reads it.
+fn run(tool: &str, args: &[(&str, &str)]) -> Result<Called, String> {
+    call_tool(tool, args).map_err(|e| e.to_string())
+}
+
+#[test]
+fn refusals_are_kinds_naming_the_argument() {
+    let power = |p| call_tool("motor_torque", &[("power", p), ("speed", "1500 rpm")]);
+    assert!(matches!(
+        power("15 furlongs"),
+        Err(CallError::BadQuantity {
+            arg: "power",
+            problem: QuantityError::UnknownUnit { .. }
+        })
+    ));
+    assert!(matches!(
+        power("fifteen"),
+        Err(CallError::BadQuantity {
+            arg: "power",
+            problem: QuantityError::NotANumber(_)
+        })
+    ));
+    assert!(matches!(
+        call_tool(
+            "three_phase_power",
+            &[
+                ("voltage", "400 V"),
+                ("current", "10 A"),
+                ("cos_phi", "1.2")
+            ]
+        ),
+        Err(CallError::OutOfRange { arg: "cos_phi", .. })
+    ));
+    assert!(matches!(
+        call_tool("motor_torque", &[("power", "15 kW"), ("torque", "1")]),
+        Err(CallError::UnknownArgument { name, .. }) if name == "torque"
+    ));
+    assert!(matches!(
+        call_tool("thermocouple", &[("type", "s"), ("temperature", "100")]),
+        Err(CallError::NotAChoice { arg: "type", .. })
+    ));
+    assert!(matches!(
+        call_tool("motor_torque", &[("power", "15 kW")]),
+        Err(CallError::Missing { missing, .. }) if missing == ["speed"]
+    ));
+    // Valid arguments the formula refuses together.
+    assert!(matches!(
+        call_tool("thermocouple", &[("type", "t"), ("temperature", "500 °C")]),
+        Err(CallError::Refused(m)) if m.contains("`temperature`")
+    ));
 }
 
 /// Asserts every (output, expected, relative tolerance).

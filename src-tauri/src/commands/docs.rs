@@ -179,6 +179,17 @@ pub async fn docs_page(state: State<'_, AppState>, chunk_id: i64) -> Result<Stri
     .await
 }
 
+/// Rebuilds the search index from the passages saved in the database (after
+/// an interrupted run left them disagreeing); the number of passages indexed.
+#[tauri::command]
+pub async fn docs_reindex(state: State<'_, AppState>) -> Result<u64, String> {
+    let s = state.0.clone();
+    if s.indexing.load(Ordering::SeqCst) {
+        return Err("documents are being indexed; rebuild the index when that has finished".into());
+    }
+    blocking(move || docs::reindex(&s.ws).map_err(message)).await
+}
+
 #[tauri::command]
 pub async fn docs_remove(
     state: State<'_, AppState>,

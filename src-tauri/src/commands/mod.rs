@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod ask;
+pub mod calc;
 pub mod chats;
 pub mod docs;
 pub mod files;

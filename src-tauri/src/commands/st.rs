@@ -18,32 +18,56 @@ fn libraries(state: &AppState) -> Result<StLibrary, String> {
     millwright_app::st::settings_libraries(&state.0.ws).map_err(message)
 }
 
+/// The editor's code checked with the settings' libraries, each diagnostic
+/// at its line and column.
 #[tauri::command]
 pub async fn st_check(state: State<'_, AppState>, code: String) -> Result<Vec<Located>, String> {
     bounded(&code)?;
     let state = AppState(state.0.clone());
     super::blocking(move || {
         let library = libraries(&state)?;
-        let (mut parsed, _) = library.check(&[code.as_str()]);
-        Ok(locate(&code, &parsed.remove(0).diagnostics))
+        let report =
+            millwright_app::code::check(vec![(EDITOR.into(), code)], &library).map_err(message)?;
+        let f = &report.files[0];
+        Ok(locate(&f.text, &f.diagnostics))
     })
     .await
+}
+
+/// What the app calls the code in its editor, in messages.
+const EDITOR: &str = "the editor's code";
+
+/// The first syntax error of code that does not parse, for a one-line message.
+fn not_parsed(code: &str, e: millwright_app::AppError, then: &str) -> String {
+    match e {
+        millwright_app::AppError::CodeErrors { diagnostics, .. } => {
+            match locate(code, &diagnostics[..1.min(diagnostics.len())]).first() {
+                Some(d) => format!(
+                    "the code does not parse (line {}: {}); fix it before {then}",
+                    d.line, d.message
+                ),
+                None => format!("the code does not parse; fix it before {then}"),
+            }
+        }
+        other => message(other),
+    }
 }
 
 #[tauri::command]
 pub async fn st_format(code: String) -> Result<String, String> {
     bounded(&code)?;
     super::blocking(move || {
-        millwright_iec61131::format::format(&code).map_err(|diags| {
-            let first = locate(&code, &diags[..1.min(diags.len())]);
-            match first.first() {
-                Some(d) => format!(
-                    "the code does not parse (line {}: {}); fix it before formatting",
-                    d.line, d.message
-                ),
-                None => "the code does not parse; fix it before formatting".into(),
-            }
-        })
+        millwright_app::code::format(EDITOR, &code).map_err(|e| not_parsed(&code, e, "formatting"))
+    })
+    .await
+}
+
+/// A Structured Text file for the editor: ST as it is, PLCopen XML and
+/// TwinCAT `.TcPOU` imported as ST.
+#[tauri::command]
+pub async fn st_open(path: String) -> Result<String, String> {
+    super::blocking(move || {
+        millwright_app::code::read(std::path::Path::new(&path)).map_err(message)
     })
     .await
 }
@@ -59,16 +83,9 @@ pub async fn st_test(
     let state = AppState(state.0.clone());
     super::blocking(move || {
         let library = libraries(&state)?;
-        millwright_app::st::test(
-            "the editor's code",
-            &code,
-            "test vectors",
-            &vectors_json,
-            &library,
-            true,
-        )
-        .map(|(report, _)| report)
-        .map_err(message)
+        millwright_app::st::test(EDITOR, &code, "test vectors", &vectors_json, &library, true)
+            .map(|(report, _)| report)
+            .map_err(message)
     })
     .await
 }
@@ -132,12 +149,8 @@ pub struct PlcOpen {
 pub async fn st_plcopen(code: String) -> Result<PlcOpen, String> {
     bounded(&code)?;
     super::blocking(move || {
-        let parsed = millwright_iec61131::parse(&code);
-        if parsed.has_errors() {
-            return Err("the code does not parse; fix the errors before exporting".into());
-        }
-        let created = millwright_iec61131::plcopen::now_xsd_datetime();
-        let e = millwright_iec61131::plcopen::export(&code, &parsed.file, "millwright", &created);
+        let e = millwright_app::code::export_plcopen(EDITOR, &code, "millwright")
+            .map_err(|e| not_parsed(&code, e, "exporting"))?;
         Ok(PlcOpen {
             xml: e.xml,
             notes: e.notes,

@@ -168,11 +168,11 @@ export function AskView() {
 
 /// A calculation in the conversation: the result at a glance, the call's
 /// inputs, formula and source when opened.
-export function ToolCard({ use }: { use: ToolUse }) {
+export function ToolCard({ use, open = false }: { use: ToolUse; open?: boolean }) {
   const t = useT();
   const r = use.result;
   return (
-    <details class={`tool-card ${r ? "" : "refused"}`}>
+    <details class={`tool-card ${r ? "" : "refused"}`} open={open}>
       <summary>
         <span class="tool-name">{use.call.tool}</span>{" "}
         {r ? `${r.title}: ${resultsOf(r)}` : t("tool.refused")}

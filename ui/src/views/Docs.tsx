@@ -13,13 +13,17 @@ export function DocsView() {
   const [query, setQuery] = useState("");
   const [hits, setHits] = useState<HitView[]>([]);
   const [readers, setReaders] = useState<KbStatus["readers"] | null>(null);
+  const [consistent, setConsistent] = useState(true);
 
   const refresh = () => api.docsList().then(setDocs).catch((e) => setError(errorText(e)));
   useEffect(() => {
     refresh();
     api
       .docsStatus()
-      .then((s) => setReaders(s.readers))
+      .then((s) => {
+        setReaders(s.readers);
+        setConsistent(s.consistent);
+      })
       .catch(() => {});
   }, []);
 
@@ -54,6 +58,22 @@ export function DocsView() {
         </button>
         <button onClick={() => add(false)}>{t("docs.add_files")}</button>
       </div>
+      {!consistent && (
+        <p class="note" id="kb-inconsistent">
+          {t("docs.inconsistent")}{" "}
+          <button
+            id="docs-reindex"
+            onClick={() =>
+              api
+                .docsReindex()
+                .then(() => setConsistent(true))
+                .catch((e) => setError(errorText(e)))
+            }
+          >
+            {t("docs.reindex")}
+          </button>
+        </p>
+      )}
       {readers && !readers.poppler && (
         <p class="note" id="no-poppler">
           {t("docs.no_poppler")}

@@ -329,6 +329,27 @@ export function PlcView() {
     if (path) await api.saveText(path, gvl.text).catch((e) => setError(errorText(e)));
   }
 
+  async function openFile() {
+    setError(null);
+    const path = await open({
+      filters: [{ name: "Structured Text", extensions: ["st", "exp", "xml", "TcPOU", "tcpou"] }],
+    });
+    if (typeof path === "string") await openPath(path);
+  }
+
+  async function openPath(path: string) {
+    try {
+      const text = await api.stOpen(path);
+      const v = view.current!;
+      // One change: Ctrl+Z brings the previous code back.
+      v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: text } });
+    } catch (e) {
+      setError(errorText(e));
+    }
+  }
+  // End-to-end tests open a fixture without a native dialog.
+  (window as any).__millwrightOpenSt = openPath;
+
   async function exportPlcopen() {
     setError(null);
     try {
@@ -431,6 +452,9 @@ export function PlcView() {
         {generating && draft && <pre class="draft" id="gen-draft">{draft}</pre>}
       </details>
       <div class="toolbar" id="plc-toolbar">
+        <button id="plc-open" onClick={openFile} title={t("plc.open_help")}>
+          {t("plc.open")}
+        </button>
         <button onClick={format} title="Shift+Alt+F">
           {t("plc.format")}
         </button>

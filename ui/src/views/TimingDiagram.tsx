@@ -19,7 +19,18 @@ export function lanesData(d: Diagram): { x: number[]; ys: number[][] } {
   cycles.add(Math.max(d.cycles - 1, 0));
   const order = [...cycles].sort((a, b) => a - b);
   const ys = d.signals.map((s) => held(s, order));
-  return { x: order.map((c) => c * d.cycle_ms), ys };
+  return { x: order.map((c) => timeMs(d, c)), ys };
+}
+
+/// When `cycle` ran, in ms, from the diagram's clock (the points where the
+/// cycle time changes).
+export function timeMs(d: Diagram, cycle: number): number {
+  let pace = d.clock[0];
+  for (const p of d.clock) {
+    if (p.cycle > cycle) break;
+    pace = p;
+  }
+  return pace ? pace.time_ms + (cycle - pace.cycle) * pace.cycle_ms : 0;
 }
 
 /// The same data drawn as steps by a straight-line path: each point after
@@ -99,7 +110,7 @@ export function TimingDiagram({ diagram }: { diagram: Diagram }) {
     const { x, ys } = stepped(lanesData(diagram));
     const width = Math.max(el.clientWidth, 480);
     const key = `diagram-${Math.random()}`;
-    const marks = diagram.marks.map((m) => m.cycle * diagram.cycle_ms);
+    const marks = diagram.marks.map((m) => timeMs(diagram, m.cycle));
     try {
       diagram.signals.forEach((s, i) => {
         const last = i === diagram.signals.length - 1;

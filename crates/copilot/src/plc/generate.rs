@@ -21,8 +21,8 @@ use crate::Error;
 
 /// Runs the whole pipeline.
 pub fn generate(model: &mut dyn Completer, spec: &GenSpec) -> Result<Report, Error> {
-    spec.validate().map_err(Error::Input)?;
-    let iface = Interface::infer(spec).map_err(Error::Input)?;
+    spec.validate()?;
+    let iface = Interface::infer(spec)?;
     if !iface
         .name
         .chars()

@@ -47,7 +47,11 @@ impl Interface {
     /// type, or which way it goes), or a source names a variable the spec's
     /// ST header does not declare, that is an error naming both: never
     /// resolved silently.
-    pub fn infer(spec: &GenSpec) -> Result<Interface, String> {
+    pub fn infer(spec: &GenSpec) -> Result<Interface, crate::Error> {
+        Self::from_sources(spec).map_err(crate::Error::Input)
+    }
+
+    fn from_sources(spec: &GenSpec) -> Result<Interface, String> {
         let given = spec_interface::read(&spec.spec)?;
         let header_name = given.header.as_ref().map(|(n, _, _)| n.clone());
         let name = spec

@@ -56,7 +56,11 @@ impl GenSpec {
     /// What the pipeline refuses before a model starts: an empty or overlong
     /// specification, too many repair rounds, no tokens to write with. Both
     /// front ends ask this, so they refuse the same input with the same words.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), crate::Error> {
+        self.problem().map_err(crate::Error::Input)
+    }
+
+    fn problem(&self) -> Result<(), String> {
         let text = self.spec.trim();
         if text.is_empty() {
             return Err("the specification is empty; describe the block to write".into());

@@ -540,7 +540,9 @@ fn interfaces_that_disagree_are_refused_naming_both() {
         io: Some(io.clone()),
         ..GenSpec::new("Inputs:\n- start (BOOL)\n")
     };
-    let e = Interface::infer(&spec).unwrap_err();
+    let Err(crate::Error::Input(e)) = Interface::infer(&spec) else {
+        panic!("an input error")
+    };
     assert!(
         e.contains("`start` is BOOL in the spec's variable list but INT in the IO list"),
         "{e}"
@@ -550,7 +552,9 @@ fn interfaces_that_disagree_are_refused_naming_both() {
         vectors: Some(motor_vectors()),
         ..GenSpec::new("Outputs:\n- start (BOOL)\n")
     };
-    let e = Interface::infer(&spec).unwrap_err();
+    let Err(crate::Error::Input(e)) = Interface::infer(&spec) else {
+        panic!("an input error")
+    };
     assert!(
         e.contains(
             "the test vectors set `start`, which the spec's variable list declares as an output"
@@ -562,7 +566,9 @@ fn interfaces_that_disagree_are_refused_naming_both() {
         io: Some(io),
         ..GenSpec::new("FUNCTION_BLOCK FB_A\nVAR_INPUT go : BOOL; END_VAR\n")
     };
-    let e = Interface::infer(&spec).unwrap_err();
+    let Err(crate::Error::Input(e)) = Interface::infer(&spec) else {
+        panic!("an input error")
+    };
     assert!(
         e.contains("`start` is in the IO list but not in the spec's ST header"),
         "{e}"

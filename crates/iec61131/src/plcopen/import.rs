@@ -36,6 +36,18 @@ impl Node {
     }
 }
 
+/// Why a file could not be read as Structured Text.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ImportError {
+    /// Not well-formed XML (or nested too deep to follow).
+    #[error("{0}")]
+    Xml(String),
+    /// Well-formed XML that is not a document this reads, or holds what it
+    /// cannot write as Structured Text.
+    #[error("{0}")]
+    Content(String),
+}
+
 /// An element with its attributes, its children still to come.
 fn node(e: &BytesStart) -> Result<Node, String> {
     let mut n = Node {
@@ -100,8 +112,12 @@ fn parse_xml(xml: &str) -> Result<Node, String> {
 
 /// Reads a PLCopen TC6 XML document and writes its types, POUs and global
 /// variables as Structured Text.
-pub fn import(xml: &str) -> Result<String, String> {
-    let doc = parse_xml(xml)?;
+pub fn import(xml: &str) -> Result<String, ImportError> {
+    let doc = parse_xml(xml).map_err(ImportError::Xml)?;
+    import_doc(&doc).map_err(ImportError::Content)
+}
+
+fn import_doc(doc: &Node) -> Result<String, String> {
     let project = doc
         .child("project")
         .ok_or("not a PLCopen document: no <project> element")?;
@@ -356,8 +372,12 @@ fn value_text(holder: &Node) -> Result<String, String> {
 
 /// Reads a TwinCAT 3 `.TcPOU` file (declaration and implementation in CDATA,
 /// with methods, properties and actions beside them) as Structured Text.
-pub fn import_tcpou(xml: &str) -> Result<String, String> {
-    let doc = parse_xml(xml)?;
+pub fn import_tcpou(xml: &str) -> Result<String, ImportError> {
+    let doc = parse_xml(xml).map_err(ImportError::Xml)?;
+    tcpou_doc(&doc).map_err(ImportError::Content)
+}
+
+fn tcpou_doc(doc: &Node) -> Result<String, String> {
     let root = doc
         .child("TcPlcObject")
         .ok_or("not a TwinCAT file: no <TcPlcObject> element")?;

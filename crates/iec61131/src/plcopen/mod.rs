@@ -7,7 +7,7 @@ mod export;
 mod import;
 
 pub use export::{export, Exported};
-pub use import::{import, import_tcpou};
+pub use import::{import, import_tcpou, ImportError};
 
 /// The current UTC time as xsd:dateTime, without a date library.
 pub fn now_xsd_datetime() -> String {

@@ -122,14 +122,15 @@ fn what_tc6_cannot_carry_is_noted() {
 
 #[test]
 fn bad_xml_is_a_clear_error() {
-    for (xml, want) in [
-        ("<project", "XML"),
-        ("<?xml version=\"1.0\"?><other/>", "no <project>"),
-        ("<project xmlns=\"x\"><types><pous><pou name=\"A\" pouType=\"class\"/></pous></types></project>", "pouType"),
-        ("<project><types><pous><pou name=\"A\" pouType=\"program\"><body><FBD/></body></pou></pous></types></project>", "no ST body"),
+    for (xml, want, not_xml) in [
+        ("<project", "XML", true),
+        ("<?xml version=\"1.0\"?><other/>", "no <project>", false),
+        ("<project xmlns=\"x\"><types><pous><pou name=\"A\" pouType=\"class\"/></pous></types></project>", "pouType", false),
+        ("<project><types><pous><pou name=\"A\" pouType=\"program\"><body><FBD/></body></pou></pous></types></project>", "no ST body", false),
     ] {
         let err = import(xml).unwrap_err();
-        assert!(err.contains(want), "{xml}: {err}");
+        assert!(err.to_string().contains(want), "{xml}: {err}");
+        assert_eq!(matches!(err, super::ImportError::Xml(_)), not_xml, "{err:?}");
     }
     let deep = format!("<project>{}", "<a>".repeat(10_000));
     assert!(import(&deep).is_err());
@@ -200,9 +201,8 @@ END_VAR]]></Declaration>
         .map(|m| (m.kind, m.name.name.clone()))
         .collect();
     assert_eq!(members.len(), 3, "{members:?}");
-    assert!(
-        crate::read_source("x.TcPOU", b"<TcPlcObject><DUT/></TcPlcObject>")
-            .unwrap_err()
-            .contains("no <POU>")
-    );
+    assert!(matches!(
+        crate::read_source("x.TcPOU", b"<TcPlcObject><DUT/></TcPlcObject>"),
+        Err(super::ImportError::Content(m)) if m.contains("no <POU>")
+    ));
 }

@@ -40,10 +40,21 @@ pub struct Mark {
     pub label: String,
 }
 
+/// From `cycle` on, each cycle took `cycle_ms`: cycle `c` ran at
+/// `time_ms + (c - cycle) · cycle_ms` (until the next pace).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Pace {
+    pub cycle: u64,
+    pub time_ms: f64,
+    pub cycle_ms: f64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Diagram {
     pub pou: String,
-    pub cycle_ms: f64,
+    /// The virtual clock, as the points where the cycle time changes (a test
+    /// step with its own `cycle_ms`); the first cycle always.
+    pub clock: Vec<Pace>,
     /// Cycles sampled (the last is `cycles - 1`).
     pub cycles: u64,
     pub signals: Vec<Signal>,
@@ -60,6 +71,22 @@ pub struct Diagram {
 /// each): a run of millions of cycles whose values change every cycle stops
 /// being recorded there, not when memory runs out.
 pub const MAX_CHANGES: usize = 4_000_000;
+
+impl Diagram {
+    /// The time in ms at which `cycle` ran (`cycles` for the end of the run).
+    pub fn time_ms(&self, cycle: u64) -> f64 {
+        let i = self.clock.partition_point(|p| p.cycle <= cycle);
+        match i.checked_sub(1).map(|i| self.clock[i]) {
+            Some(p) => p.time_ms + (cycle - p.cycle) as f64 * p.cycle_ms,
+            None => 0.0,
+        }
+    }
+
+    /// When the last cycle ended: the length of the time axis.
+    pub fn end_ms(&self) -> f64 {
+        self.time_ms(self.cycles)
+    }
+}
 
 impl Signal {
     /// The value in effect at `cycle` (the last change at or before it).
@@ -120,13 +147,16 @@ pub struct Recorder {
     probes: Vec<(usize, Num)>,
     diagram: Diagram,
     kept: usize,
+    /// The clock when the last sampled cycle ended (the next one's start).
+    ended_ms: f64,
 }
 
 impl Recorder {
     /// A recorder of the variables named in `names` (dotted paths work:
     /// `tmr.ET`). A name the POU lacks is an error naming it; one that is no
-    /// scalar is listed in [`Diagram::left_out`].
-    pub fn new(session: &Session, names: &[&str], cycle_ms: f64) -> Result<Recorder, String> {
+    /// scalar is listed in [`Diagram::left_out`]. Each cycle's time is read
+    /// from the session's clock, so any cycle time is drawn where it ran.
+    pub fn new(session: &Session, names: &[&str]) -> Result<Recorder, super::SessionError> {
         let mut probes = Vec::new();
         let mut signals = Vec::new();
         let mut left_out = Vec::new();
@@ -148,7 +178,7 @@ impl Recorder {
             probes,
             diagram: Diagram {
                 pou: session.prog().pous[session.pou].name.clone(),
-                cycle_ms,
+                clock: Vec::new(),
                 cycles: 0,
                 signals,
                 marks: Vec::new(),
@@ -156,10 +186,11 @@ impl Recorder {
                 truncated: false,
             },
             kept: 0,
+            ended_ms: session.machine.now_ns as f64 / 1e6,
         })
     }
 
-    /// The signals' values now, as the next cycle.
+    /// The signals' values now, as the next cycle (sampled after it ran).
     pub fn sample(&mut self, session: &Session) {
         if self.diagram.truncated {
             return;
@@ -169,6 +200,21 @@ impl Recorder {
             return;
         }
         let cycle = self.diagram.cycles;
+        let started = self.ended_ms;
+        self.ended_ms = session.machine.now_ns as f64 / 1e6;
+        let took = self.ended_ms - started;
+        if self
+            .diagram
+            .clock
+            .last()
+            .is_none_or(|p| (p.cycle_ms - took).abs() > 1e-9)
+        {
+            self.diagram.clock.push(Pace {
+                cycle,
+                time_ms: started,
+                cycle_ms: took,
+            });
+        }
         for ((addr, num), signal) in self.probes.iter().zip(&mut self.diagram.signals) {
             let cell = &session.machine.mem[*addr];
             let v = match num {
@@ -221,6 +267,24 @@ mod tests {
             kind: Kind::Number,
             changes: changes.to_vec(),
         }
+    }
+
+    #[test]
+    fn each_cycle_is_drawn_at_the_time_it_ran() {
+        let code =
+            "FUNCTION_BLOCK FB_T\nVAR_OUTPUT n : INT; END_VAR\nn := n + 1;\nEND_FUNCTION_BLOCK\n";
+        let prog = sim::load(&[code]).unwrap_or_else(|e| panic!("{:?}", e.0[0].diagnostics));
+        let mut s = Session::new(&prog, "FB_T").unwrap();
+        let mut r = Recorder::new(&s, &["n"]).unwrap();
+        // 3 cycles of 10 ms, 2 of 100 ms, 1 of 10 ms again.
+        for ms in [10.0, 10.0, 10.0, 100.0, 100.0, 10.0] {
+            s.cycle(ms).unwrap();
+            r.sample(&s);
+        }
+        let d = r.finish();
+        assert_eq!(d.clock.len(), 3, "{:?}", d.clock);
+        let times: Vec<f64> = (0..=6).map(|c| d.time_ms(c)).collect();
+        assert_eq!(times, [0.0, 10.0, 20.0, 30.0, 130.0, 230.0, 240.0]);
     }
 
     /// The envelope against every cycle's value, column by column.
@@ -282,7 +346,7 @@ END_FUNCTION_BLOCK
         let mut s = Session::new(&prog, "FB_Blink").unwrap();
         s.set("enable", &serde_json::json!(true)).unwrap();
         let names = ["enable", "q", "n", "level", "t.ET", "label"];
-        let mut r = Recorder::new(&s, &names, 10.0).unwrap();
+        let mut r = Recorder::new(&s, &names).unwrap();
         for _ in 0..100 {
             s.cycle(10.0).unwrap();
             r.sample(&s);
@@ -290,6 +354,15 @@ END_FUNCTION_BLOCK
         r.mark("end");
         let d = r.finish();
         assert_eq!(d.cycles, 100);
+        assert_eq!(
+            d.clock,
+            [Pace {
+                cycle: 0,
+                time_ms: 0.0,
+                cycle_ms: 10.0
+            }]
+        );
+        assert_eq!((d.time_ms(99), d.end_ms()), (990.0, 1000.0));
         assert_eq!(d.left_out, ["label"]);
         let kinds: Vec<Kind> = d.signals.iter().map(|s| s.kind).collect();
         use Kind::*;
@@ -315,7 +388,10 @@ END_FUNCTION_BLOCK
                 label: "end".into()
             }]
         );
-        let missing = Recorder::new(&s, &["nothing"], 10.0).err().unwrap();
-        assert!(missing.contains("nothing"), "{missing}");
+        let missing = Recorder::new(&s, &["nothing"]).err().unwrap();
+        assert!(
+            matches!(&missing, super::super::SessionError::UnknownVariable { name, .. } if name == "nothing"),
+            "{missing}"
+        );
     }
 }

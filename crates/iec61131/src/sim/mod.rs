@@ -24,8 +24,8 @@ pub mod vectors;
 pub use exec::{Fault, FaultKind};
 pub use ir::Program;
 pub use lower::CompileError;
-pub use session::Session;
-pub use vectors::{Report, Vectors};
+pub use session::{Session, SessionError};
+pub use vectors::{NotVectors, Report, Vectors};
 
 use crate::{Diagnostic, Parsed, Severity};
 

@@ -21,55 +21,80 @@ pub struct Session<'p> {
     inouts: Vec<(String, usize)>,
 }
 
+/// Why a POU cannot be run, or a variable not reached or set.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SessionError {
+    #[error("no POU named `{name}`; the file declares {}", list_or_none(known))]
+    UnknownPou { name: String, known: Vec<String> },
+    #[error("{pou} is a {kind}; only a PROGRAM, FUNCTION_BLOCK or FUNCTION can be run")]
+    NotRunnable { pou: String, kind: &'static str },
+    /// Valid code using what the simulator does not implement.
+    #[error("the simulator cannot run {pou}: {}", problems.join("; "))]
+    Unsupported { pou: String, problems: Vec<String> },
+    /// The instance could not be set up (memory exhausted).
+    #[error("{0}")]
+    Fault(String),
+    #[error("{pou} has no variable `{name}` (it has {})", known.join(", "))]
+    UnknownVariable {
+        pou: String,
+        name: String,
+        known: Vec<String>,
+    },
+    #[error("`{path}`: there is no member `{member}`")]
+    UnknownMember { path: String, member: String },
+    /// A value of the wrong type or out of range for the variable.
+    #[error("`{path}`: {problem}")]
+    BadValue { path: String, problem: String },
+}
+
+fn list_or_none(names: &[String]) -> String {
+    if names.is_empty() {
+        "none".to_string()
+    } else {
+        names.join(", ")
+    }
+}
+
 impl<'p> Session<'p> {
     /// A fresh instance of the POU named `name` (any case).
-    pub fn new(prog: &'p Program, name: &str) -> Result<Session<'p>, String> {
+    pub fn new(prog: &'p Program, name: &str) -> Result<Session<'p>, SessionError> {
         let &pou = prog
             .by_name
             .get(&name.to_ascii_uppercase())
-            .ok_or_else(|| {
-                let known: Vec<&str> = prog
+            .ok_or_else(|| SessionError::UnknownPou {
+                name: name.to_string(),
+                known: prog
                     .pous
                     .iter()
                     .filter(|p| p.owner.is_none())
-                    .map(|p| p.name.as_str())
-                    .collect();
-                format!(
-                    "no POU named `{name}`; the file declares {}",
-                    if known.is_empty() {
-                        "none".to_string()
-                    } else {
-                        known.join(", ")
-                    }
-                )
+                    .map(|p| p.name.clone())
+                    .collect(),
             })?;
         let p = &prog.pous[pou];
         if !matches!(
             p.kind,
             PouKind::Program | PouKind::FunctionBlock | PouKind::Function
         ) {
-            return Err(format!(
-                "{} is a {}; only a PROGRAM, FUNCTION_BLOCK or FUNCTION can be run",
-                p.name,
-                p.kind.keyword()
-            ));
+            return Err(SessionError::NotRunnable {
+                pou: p.name.clone(),
+                kind: p.kind.keyword(),
+            });
         }
         let blockers = prog.blockers(pou);
         if !blockers.is_empty() {
-            let msgs: Vec<&str> = blockers.iter().map(|e| e.message.as_str()).collect();
-            return Err(format!(
-                "the simulator cannot run {}: {}",
-                p.name,
-                msgs.join("; ")
-            ));
+            return Err(SessionError::Unsupported {
+                pou: p.name.clone(),
+                problems: blockers.iter().map(|e| e.message.clone()).collect(),
+            });
         }
-        let mut machine = Machine::new(prog).map_err(|f| fault_text(&f))?;
-        let base = machine.instantiate(pou).map_err(|f| fault_text(&f))?;
+        let fault = |f: Box<Fault>| SessionError::Fault(fault_text(&f));
+        let mut machine = Machine::new(prog).map_err(fault)?;
+        let base = machine.instantiate(pou).map_err(fault)?;
         let mut inouts = Vec::new();
         for v in p.vars.iter().filter(|v| v.kind == VarKind::InOut) {
             let mut cells = Vec::new();
             prog.default_cells(&v.ty, &mut cells);
-            let at = machine.alloc_cells(&cells).map_err(|f| fault_text(&f))?;
+            let at = machine.alloc_cells(&cells).map_err(fault)?;
             machine.mem[base + v.offset as usize] = Value::I(at as i64);
             inouts.push((v.name.to_ascii_uppercase(), at));
         }
@@ -111,7 +136,7 @@ impl<'p> Session<'p> {
     }
 
     /// A variable by (dotted) name: its declaration, type and cell address.
-    pub fn resolve(&self, path: &str) -> Result<(&'p VarInfo, SType, usize), String> {
+    pub fn resolve(&self, path: &str) -> Result<(&'p VarInfo, SType, usize), SessionError> {
         let prog = self.prog();
         let p = &prog.pous[self.pou];
         let mut parts = path.split('.');
@@ -134,34 +159,38 @@ impl<'p> Session<'p> {
             {
                 Some(g) => (g, g.offset as usize),
                 None => {
-                    let names: Vec<&str> = p.vars.iter().map(|v| v.name.as_str()).collect();
-                    return Err(format!(
-                        "{} has no variable `{head}` (it has {})",
-                        p.name,
-                        names.join(", ")
-                    ));
+                    return Err(SessionError::UnknownVariable {
+                        pou: p.name.clone(),
+                        name: head.to_string(),
+                        known: p.vars.iter().map(|v| v.name.clone()).collect(),
+                    });
                 }
             },
         };
         let mut ty = var.ty.clone();
         for part in parts {
-            let (off, t) = member(prog, &ty, part)
-                .ok_or_else(|| format!("`{path}`: there is no member `{part}`"))?;
+            let (off, t) = member(prog, &ty, part).ok_or_else(|| SessionError::UnknownMember {
+                path: path.to_string(),
+                member: part.to_string(),
+            })?;
             addr += off as usize;
             ty = t;
         }
         Ok((var, ty, addr))
     }
 
-    pub fn set(&mut self, path: &str, v: &Json) -> Result<(), String> {
+    pub fn set(&mut self, path: &str, v: &Json) -> Result<(), SessionError> {
         let (_, ty, addr) = self.resolve(path)?;
         let mut cells = Vec::new();
-        from_json(self.prog(), &ty, v, &mut cells).map_err(|e| format!("`{path}`: {e}"))?;
+        from_json(self.prog(), &ty, v, &mut cells).map_err(|problem| SessionError::BadValue {
+            path: path.to_string(),
+            problem,
+        })?;
         self.machine.mem[addr..addr + cells.len()].clone_from_slice(&cells);
         Ok(())
     }
 
-    pub fn get(&self, path: &str) -> Result<Json, String> {
+    pub fn get(&self, path: &str) -> Result<Json, SessionError> {
         let (_, ty, addr) = self.resolve(path)?;
         Ok(to_json(self.prog(), &ty, &self.machine.mem[addr..]))
     }
@@ -172,11 +201,15 @@ impl<'p> Session<'p> {
         path: &str,
         expected: &Json,
         tolerance: Option<f64>,
-    ) -> Result<Option<Json>, String> {
+    ) -> Result<Option<Json>, SessionError> {
         let (_, ty, addr) = self.resolve(path)?;
         let prog = self.prog();
-        let same = matches(prog, &ty, expected, &self.machine.mem[addr..], tolerance)
-            .map_err(|e| format!("`{path}`: {e}"))?;
+        let same = matches(prog, &ty, expected, &self.machine.mem[addr..], tolerance).map_err(
+            |problem| SessionError::BadValue {
+                path: path.to_string(),
+                problem,
+            },
+        )?;
         Ok((!same).then(|| to_json(prog, &ty, &self.machine.mem[addr..])))
     }
 }

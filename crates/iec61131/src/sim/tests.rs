@@ -522,6 +522,23 @@ END_FUNCTION_BLOCK";
     let r = vectors::run_recorded(&p, &good, &locate).unwrap();
     assert!(r.cases[0].diagram.is_none());
 
+    // A step with its own cycle time is drawn at the times it ran, and the
+    // failure reported at the time the diagram shows.
+    let paced = Vectors::from_json(
+        r#"{"pou": "FB_Motor", "cycle_ms": 10, "cases": [{"name": "slow", "steps": [
+            {"in": {"start": true}, "cycles": 3},
+            {"in": {"stop": true}, "cycle_ms": 100, "cycles": 2, "expect": {"running": true}}]}]}"#,
+    )
+    .unwrap();
+    let r = vectors::run_recorded(&p, &paced, &locate).unwrap();
+    let d = r.cases[0].diagram.as_ref().unwrap();
+    let f = &r.cases[0].failures[0];
+    assert_eq!(d.time_ms(f.cycle - 1), f.time_ms);
+    assert_eq!(
+        (d.time_ms(3), d.time_ms(4), d.end_ms()),
+        (30.0, 130.0, 230.0)
+    );
+
     let bad = Vectors::from_json(
         r#"{"pou": "FB_Motor", "cases": [{"name": "bad", "steps": [
             {"in": {"strat": true, "stop": 3}, "expect": {"running": "yes", "nope": 1}},
@@ -543,6 +560,7 @@ END_FUNCTION_BLOCK";
     assert!(
         Vectors::from_json(r#"{"pou": "X", "cases": [], "extra": 1}"#)
             .unwrap_err()
+            .0
             .contains("extra")
     );
     let e = Vectors::from_json(r#"{"pou": "Nope", "cases": []}"#).unwrap();

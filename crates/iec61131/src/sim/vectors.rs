@@ -71,13 +71,14 @@ pub struct Step {
     pub comment: Option<String>,
 }
 
+/// A text that is not a test vector file, with what the JSON parser said.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("not a valid test vector file: {0} (expected {{\"pou\": …, \"cases\": [{{\"name\": …, \"steps\": [{{\"in\": {{…}}, \"expect\": {{…}}}}]}}]}})")]
+pub struct NotVectors(pub String);
+
 impl Vectors {
-    pub fn from_json(text: &str) -> Result<Vectors, String> {
-        serde_json::from_str(text).map_err(|e| {
-            format!(
-                "not a valid test vector file: {e} (expected {{\"pou\": …, \"cases\": [{{\"name\": …, \"steps\": [{{\"in\": {{…}}, \"expect\": {{…}}}}]}}]}})"
-            )
-        })
+    pub fn from_json(text: &str) -> Result<Vectors, NotVectors> {
+        serde_json::from_str(text).map_err(|e| NotVectors(e.to_string()))
     }
 
     /// Every problem with these vectors for this program: unknown POU or
@@ -85,7 +86,7 @@ impl Vectors {
     pub fn validate(&self, prog: &Program) -> Vec<String> {
         let session = match Session::new(prog, &self.pou) {
             Ok(s) => s,
-            Err(e) => return vec![e],
+            Err(e) => return vec![e.to_string()],
         };
         let mut errors = Vec::new();
         if self.cases.is_empty() {
@@ -267,7 +268,7 @@ fn run_cases(
     }
     let mut cases = Vec::new();
     for case in &v.cases {
-        cases.push(run_case(prog, v, case, locate, record).map_err(|e| vec![e])?);
+        cases.push(run_case(prog, v, case, locate, record).map_err(|e| vec![e.to_string()])?);
     }
     let steps_total = cases.iter().map(|c| c.steps).sum();
     let steps_passed = cases.iter().map(|c| c.steps_passed).sum();
@@ -287,7 +288,7 @@ fn run_case(
     case: &Case,
     locate: &dyn Fn(Span) -> (usize, usize),
     record: bool,
-) -> Result<CaseReport, String> {
+) -> Result<CaseReport, super::SessionError> {
     let mut s = Session::new(prog, &v.pou)?;
     let mut report = CaseReport {
         name: case.name.clone(),
@@ -313,11 +314,7 @@ fn run_case(
                 }
             }
         }
-        Some(Recorder::new(
-            &s,
-            &names,
-            v.cycle_ms.unwrap_or(DEFAULT_CYCLE_MS),
-        )?)
+        Some(Recorder::new(&s, &names)?)
     } else {
         None
     };

@@ -41,7 +41,7 @@ pub fn plain(text: &str) -> Extracted {
 /// headed by its kind and name.
 pub fn structured_text(path: &Path, bytes: &[u8]) -> Result<Extracted, String> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let text = millwright_iec61131::read_source(name, bytes)?;
+    let text = millwright_iec61131::read_source(name, bytes).map_err(|e| e.to_string())?;
     let mut sections: Vec<Section> = Vec::new();
     let mut current = Section::default();
     for line in text.lines() {

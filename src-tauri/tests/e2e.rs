@@ -348,8 +348,11 @@ fn the_real_app_indexes_answers_checks_code_and_speaks_chinese() {
         || s.text("#calc-result").is_ok_and(|t| t.contains("98.1")),
     );
     assert_eq!(
-        s.exec("return document.querySelector('#calc-tool').value", json!([]))
-            .unwrap(),
+        s.exec(
+            "return document.querySelector('#calc-tool').value",
+            json!([])
+        )
+        .unwrap(),
         json!("motor_torque")
     );
     std::thread::sleep(Duration::from_millis(300));

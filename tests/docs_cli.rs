@@ -304,7 +304,7 @@ fn ask_refuses_an_empty_or_overlong_question_before_anything_starts() {
     let long = "why ".repeat(1001);
     for (q, want) in [
         ("  ", "the question is empty"),
-        (long.as_str(), "longer than 4000 characters"),
+        (long.as_str(), "longer than 2000 characters"),
     ] {
         let (code, _, err) = run(in_home(home.path()).args(["ask", q]));
         assert_eq!(code, 2, "{err}");

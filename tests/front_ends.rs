@@ -44,10 +44,10 @@ fn cli_error(home: &Path, args: &[&str]) -> String {
 fn questions_are_refused_with_the_same_words_before_anything_starts() {
     let home = tempfile::tempdir().unwrap();
     let (_app, w) = app(home.path());
-    let long = "x".repeat(4001);
+    let long = "x".repeat(2001);
     for (question, want) in [
         ("   ", "the question is empty"),
-        (long.as_str(), "longer than 4000 characters"),
+        (long.as_str(), "longer than 2000 characters"),
     ] {
         let by_app = invoke(
             &w,

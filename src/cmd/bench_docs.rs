@@ -27,6 +27,14 @@ pub struct DocsBenchArgs {
     pub chunks: usize,
     #[arg(long)]
     pub json: bool,
+    /// Also grade answers: every question through `ask` on the model.
+    #[arg(long)]
+    pub answers: bool,
+    /// Only grade answers (no ingest, corpus, retrieval or latency figures).
+    #[arg(long)]
+    pub answers_only: bool,
+    #[command(flatten)]
+    pub engine: super::engine_opts::EngineOpts,
 }
 
 #[derive(Serialize, Default)]
@@ -88,6 +96,8 @@ struct Report {
     corpus: Vec<CorpusFile>,
     retrieval: Vec<Variant>,
     latency: Latency,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    answers: Option<super::bench_answers::AnswerFigures>,
 }
 
 fn worker() -> Result<WorkerCommand> {
@@ -428,6 +438,16 @@ pub fn run(a: DocsBenchArgs) -> Result<()> {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/corpora/oscat/oscat_basic_272_de.pdf")
     });
     anyhow::ensure!(pdf.exists(), "{}: no such file (give --pdf)", pdf.display());
+    if a.answers_only {
+        eprintln!("answers…");
+        let r = super::bench_answers::answers(&pdf, &a.engine)?;
+        if a.json {
+            println!("{}", serde_json::to_string_pretty(&r)?);
+        } else {
+            super::bench_answers::print(&r);
+        }
+        return Ok(());
+    }
     eprintln!("ingest…");
     let ingest = ingest(&pdf)?;
     eprintln!("hard documents…");
@@ -436,11 +456,18 @@ pub fn run(a: DocsBenchArgs) -> Result<()> {
     let retrieval = retrieval(&pdf)?;
     eprintln!("latency index of {} chunks…", a.chunks);
     let latency = latency(&pdf, a.chunks)?;
+    let answers = if a.answers {
+        eprintln!("answers…");
+        Some(super::bench_answers::answers(&pdf, &a.engine)?)
+    } else {
+        None
+    };
     let r = Report {
         ingest,
         corpus,
         retrieval,
         latency,
+        answers,
     };
     if a.json {
         println!("{}", serde_json::to_string_pretty(&r)?);
@@ -498,5 +525,8 @@ pub fn run(a: DocsBenchArgs) -> Result<()> {
         "search (k=10, snippets and citations included) over {} queries: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (target p99 ≤ 10 ms)",
         l.queries, l.p50_ms, l.p99_ms, l.max_ms
     );
+    if let Some(a) = &r.answers {
+        super::bench_answers::print(a);
+    }
     Ok(())
 }

@@ -1,5 +1,6 @@
 pub mod ask;
 pub mod bench;
+pub mod bench_answers;
 pub mod bench_docs;
 pub mod calc;
 pub mod docs;

@@ -111,8 +111,19 @@ export interface ChunkView {
   text: string;
 }
 
+/// A sentence of a passage the answer opens with, verbatim.
+export interface Quote {
+  n: number;
+  text: string;
+  start: number;
+  end: number;
+  score: number;
+  citation: string;
+  section: string | null;
+}
+
 export type AskEvent =
-  | { kind: "retrieved"; answerable: boolean; citations: HitView[] }
+  | { kind: "retrieved"; answerable: boolean; citations: HitView[]; quotes?: Quote[] }
   | { kind: "loading_model"; path: string }
   | { kind: "tool"; tool: ToolUse }
   | { kind: "token"; text: string }
@@ -162,6 +173,8 @@ export interface Answer {
   answer: string;
   grounded: boolean;
   citations: Citation[];
+  quotes: Quote[];
+  sentences: { text: string; supported: boolean; unsupported: string[] }[];
 }
 
 export interface Located {

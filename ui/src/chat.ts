@@ -37,6 +37,36 @@ export function hitToCitation(h: HitView, i: number): Citation & { chunk_id: num
   };
 }
 
+/// A sentence of the documents the answer quotes, and the passage it is from.
+export interface QuoteLine {
+  text: string;
+  n: number | null;
+}
+
+/// An answer's opening quotes (`> sentence [n]` lines) apart from the rest.
+export function splitQuotes(text: string): { quotes: QuoteLine[]; rest: string } {
+  const lines = text.split("\n");
+  const quotes: QuoteLine[] = [];
+  let i = 0;
+  for (; i < lines.length && lines[i].startsWith("> "); i++) {
+    const line = lines[i].slice(2);
+    const m = line.match(/^(.*?)\s*\[(\d+)\]$/);
+    quotes.push(m ? { text: m[1], n: Number(m[2]) } : { text: line, n: null });
+  }
+  return { quotes, rest: lines.slice(i).join("\n").trimStart() };
+}
+
+/// Where `sentence` (whitespace made single spaces) lies in `text`, as
+/// [start, end) in `text`'s UTF-16 offsets; null when it is not there.
+export function locate(text: string, sentence: string): [number, number] | null {
+  // A numbered title shown before the quote, `(LINEAR_INT) `, is not in the passage.
+  const words = sentence.replace(/^\([^)]*\)\s+/, "").trim().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return null;
+  const escaped = words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  const m = new RegExp(escaped.join("\\s+")).exec(text);
+  return m ? [m.index, m.index + m[0].length] : null;
+}
+
 /// Marks the citations the final answer refers to as `[n]`.
 export function markCited(msg: ChatMessage): ChatMessage {
   const used = new Set([...msg.text.matchAll(/\[(\d+)\]/g)].map((m) => Number(m[1])));

@@ -2,7 +2,7 @@ import { describe, expect, it, beforeEach, afterEach } from "vitest";
 import { render } from "preact";
 import { mockIPC, clearMocks } from "@tauri-apps/api/mocks";
 import { dictionaries, initialLang, translate } from "./i18n";
-import { applyEvent, markCited, newChat, titleOf, toMarkdown, formatEta, formatValue, TextBatcher } from "./chat";
+import { applyEvent, locate, markCited, newChat, splitQuotes, titleOf, toMarkdown, formatEta, formatValue, TextBatcher } from "./chat";
 import { offsetOf, stParser } from "./st-language";
 import { StringStream } from "@codemirror/language";
 import { toCm, failureRows, summaryParts, cutOff, candidateCounts, firstPou, runInputs } from "./views/Plc";
@@ -28,6 +28,23 @@ describe("i18n", () => {
 });
 
 describe("chat", () => {
+  it("separates the opening quotes from the model's words and finds them in the passage", () => {
+    const text = "> The feed pump P-101 stops after 10 s without flow. [1]\n> (LINEAR_INT) XY : ARRAY (sortierte Wertepaare) [2]\n\nAccording to [1], it stops.";
+    const { quotes, rest } = splitQuotes(text);
+    expect(quotes).toEqual([
+      { text: "The feed pump P-101 stops after 10 s without flow.", n: 1 },
+      { text: "(LINEAR_INT) XY : ARRAY (sortierte Wertepaare)", n: 2 },
+    ]);
+    expect(rest).toBe("According to [1], it stops.");
+    expect(splitQuotes("No quotes [1].")).toEqual({ quotes: [], rest: "No quotes [1]." });
+    const passage = "Dry running\nThe feed pump P-101 stops after\n10 s without flow. Restart.";
+    const at = locate(passage, quotes[0].text)!;
+    expect(passage.slice(at[0], at[1])).toBe("The feed pump P-101 stops after\n10 s without flow.");
+    const pdf = "7.8 LINEAR_INT\n\nXY : ARRAY   (sortierte Wertepaare)\n";
+    expect(locate(pdf, quotes[1].text)).not.toBeNull();
+    expect(locate(passage, "not there")).toBeNull();
+  });
+
   it("builds the answer from streamed events and marks the citations used", () => {
     let m: ChatMessage = { role: "assistant", text: "" };
     m = applyEvent(m, {

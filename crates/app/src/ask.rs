@@ -143,11 +143,7 @@ pub fn ask(ws: &Workspace, req: &AskRequest, sink: &mut dyn AskSink) -> Result<A
     let r = if ws.has_documents() {
         ws.with_reader(|kb| Ok(retrieve(kb, question, &opts)?))?
     } else {
-        Retrieval {
-            question: question.to_owned(),
-            hits: Vec::new(),
-            answerable: false,
-        }
+        Retrieval::empty(question)
     };
     sink.retrieved(&r);
     if !r.answerable {
@@ -180,7 +176,7 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert!(refused(AskRequest::new("  ")).contains("empty"));
-        assert!(refused(AskRequest::new("x".repeat(4001))).contains("4000"));
+        assert!(refused(AskRequest::new("x".repeat(2001))).contains("2000"));
         let kind = AskRequest {
             kinds: vec!["exe".into()],
             ..AskRequest::new("pump")

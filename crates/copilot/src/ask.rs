@@ -3,10 +3,16 @@
 //!
 //! Retrieval decides first whether the documents hold an answer at all: when
 //! the best passage covers too little of the question (see
-//! [`millwright_knowledge::MIN_COVERAGE`]), the answer says so and the model is not asked, so it
-//! cannot guess. Otherwise the passages go after the fixed instructions (the
-//! engine's prefix cache keeps the instructions between questions), and the
-//! answer's `[n]` markers are checked against the passages given.
+//! [`millwright_knowledge::MIN_COVERAGE`]), or no sentence of the passages
+//! answers it (see [`crate::quotes`]), the answer says so and the model is not
+//! asked, so it cannot guess. Otherwise the answer opens with those sentences,
+//! quoted verbatim with their `[n]`; then the model adds its own words, decoded
+//! under a grammar in which every number and name is one the passages hold
+//! ([`crate::copy_grammar`]), and each of its sentences is checked for support
+//! and marked when a claim in it is not in the passages it cites. The passages
+//! go after the fixed instructions (the engine's prefix cache keeps the
+//! instructions between questions), and `[n]` markers are checked against the
+//! passages given.
 
 use millwright_engine::{ChatMessage, Input};
 
@@ -16,6 +22,7 @@ use millwright_knowledge::{Hit, KnowledgeBase, MIN_COVERAGE};
 use serde::Serialize;
 
 use crate::plc::{request, Completer};
+use crate::quotes::{self, Quote};
 use crate::tool_call::{self, ToolCall};
 use millwright_tools::Called;
 
@@ -26,8 +33,10 @@ const CHAT_USER: &str = include_str!("../../../assets/prompts/ask_chat_user.txt"
 /// Characters of one passage given to the model.
 const PASSAGE_CHARS: usize = 1200;
 /// Where a base model's answer starts: a base model continues text, and a
-/// sentence already citing the best passage keeps it on the passages.
-const BASE_LEAD: &str = " According to [1],";
+/// sentence already citing the passage quoted first keeps it on the passages.
+fn base_lead(n: usize) -> String {
+    format!(" According to [{n}],")
+}
 /// Prose from small models loops without a repetition penalty.
 const PROSE_PENALTY: f32 = 1.3;
 
@@ -87,6 +96,19 @@ pub struct Answer {
     pub invalid_citations: Vec<usize>,
     /// The calculation that answered, when the question asked for one.
     pub tool: Option<ToolUse>,
+    /// The passages' sentences the answer opens with, verbatim.
+    pub quotes: Vec<Quote>,
+    /// The model's own sentences after the quotes, each checked for support.
+    pub sentences: Vec<ModelSentence>,
+}
+
+/// A sentence the model wrote, and the numbers and names in it that are in no
+/// passage it cites (in none given, when it cites none).
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelSentence {
+    pub text: String,
+    pub supported: bool,
+    pub unsupported: Vec<String>,
 }
 
 /// A call the model made and what the tool computed; `error` names the
@@ -99,7 +121,7 @@ pub struct ToolUse {
 }
 
 /// The longest question asked, in characters.
-pub const MAX_QUESTION_CHARS: usize = 4000;
+pub const MAX_QUESTION_CHARS: usize = 2000;
 
 /// What both front ends refuse before anything is searched or started.
 pub fn validate_question(question: &str) -> Result<(), Error> {
@@ -195,6 +217,8 @@ pub fn calculate(model: &mut dyn Completer, question: &str) -> Result<Option<Ans
             result,
             error,
         }),
+        quotes: Vec::new(),
+        sentences: Vec::new(),
     }))
 }
 
@@ -216,19 +240,22 @@ pub fn not_in_documents(question: &str) -> String {
     }
 }
 
+/// What the model is shown of a passage.
+fn shown(h: &Hit) -> String {
+    h.text.chars().take(PASSAGE_CHARS).collect()
+}
+
 fn passages(hits: &[Hit]) -> String {
     hits.iter()
         .enumerate()
-        .map(|(i, h)| {
-            let text: String = h.text.chars().take(PASSAGE_CHARS).collect();
-            format!("[{}] ({})\n{}", i + 1, h.citation(), text.trim())
-        })
+        .map(|(i, h)| format!("[{}] ({})\n{}", i + 1, h.citation(), shown(h).trim()))
         .collect::<Vec<_>>()
         .join("\n\n")
 }
 
-/// The prompt for `hits`: the fixed instructions first, then the passages.
-pub fn prompt(is_chat: bool, question: &str, hits: &[Hit]) -> Input {
+/// The prompt for `hits`: the fixed instructions first, then the passages; a
+/// base model's answer starts by citing passage `lead`.
+pub fn prompt(is_chat: bool, question: &str, hits: &[Hit], lead: usize) -> Input {
     let p = passages(hits);
     if is_chat {
         Input::Chat(vec![
@@ -249,7 +276,7 @@ pub fn prompt(is_chat: bool, question: &str, hits: &[Hit]) -> Input {
                 .replace("{question}", question.trim())
                 .trim_end()
                 .to_owned()
-                + BASE_LEAD,
+                + &base_lead(lead),
         )
     }
 }
@@ -293,6 +320,10 @@ pub struct Retrieval {
     pub question: String,
     pub hits: Vec<Hit>,
     /// The best passage covers enough of the question (see [`MIN_COVERAGE`]).
+    pub matched: bool,
+    /// The sentences of the passages that answer it (see [`quotes::choose`]).
+    pub quotes: Vec<Quote>,
+    /// A passage matched and a sentence of it answers.
     pub answerable: bool,
 }
 
@@ -320,6 +351,19 @@ impl Retrieval {
             retrieved: self.retrieved(),
             invalid_citations: Vec::new(),
             tool: None,
+            quotes: Vec::new(),
+            sentences: Vec::new(),
+        }
+    }
+
+    /// Nothing retrieved: no documents to search.
+    pub fn empty(question: &str) -> Retrieval {
+        Retrieval {
+            question: question.to_owned(),
+            hits: Vec::new(),
+            matched: false,
+            quotes: Vec::new(),
+            answerable: false,
         }
     }
 }
@@ -330,12 +374,26 @@ pub fn retrieve(kb: &KnowledgeBase, question: &str, opts: &AskOptions) -> Result
     let hits = kb
         .search(question, &opts.filter, opts.k.max(1))
         .map_err(|e| Error::Documents(e.to_string()))?;
+    Ok(decide(question, hits, opts.min_coverage))
+}
+
+/// Whether `hits` answer `question`: the best covers at least `min_coverage`
+/// of it, and a sentence of them answers it.
+pub fn decide(question: &str, hits: Vec<Hit>, min_coverage: f32) -> Retrieval {
     let best = hits.iter().map(|h| h.coverage).fold(0.0f32, f32::max);
-    Ok(Retrieval {
+    let matched = !hits.is_empty() && best >= min_coverage;
+    let quotes = if matched {
+        quotes::choose(question, &hits)
+    } else {
+        Vec::new()
+    };
+    Retrieval {
         question: question.to_owned(),
-        answerable: !hits.is_empty() && best >= opts.min_coverage,
+        answerable: matched && !quotes.is_empty(),
+        matched,
+        quotes,
         hits,
-    })
+    }
 }
 
 /// Asks the model to answer from the retrieved passages (or says the documents
@@ -358,26 +416,40 @@ pub fn answer_streaming(
         return Ok(a);
     }
     let hits = &r.hits;
-    let input = prompt(model.is_chat(), &r.question, hits);
-    let stop: &[&str] = if model.is_chat() {
+    let is_chat = model.is_chat();
+    let opening = quotes::quoted(&r.quotes);
+    on_text(&opening);
+    on_text("\n");
+    let lead_n = r.quotes.first().map_or(1, |q| q.n);
+    let input = prompt(is_chat, &r.question, hits, lead_n);
+    let stop: &[&str] = if is_chat {
         &[]
     } else {
         // A base model that starts a line with `[` is writing another passage.
-        &["\nQuestion:", "\n\n\n", "\n["]
+        &["\nQuestion:", "\n\n\n", "\n[", "Answer:"]
     };
-    if !model.is_chat() {
-        on_text(BASE_LEAD.trim_start());
-    }
+    let lead = if is_chat {
+        String::new()
+    } else {
+        base_lead(lead_n).trim_start().to_owned()
+    };
+    on_text(&lead);
+    let shown: Vec<String> = hits.iter().map(shown).collect();
+    let shown_refs: Vec<&str> = shown.iter().map(String::as_str).collect();
+    let grammar = crate::copy_grammar::grammar(&shown_refs, hits.len());
     let out = model.complete_streaming(
-        &request(input, max_tokens, stop, None, PROSE_PENALTY),
+        &request(input, max_tokens, stop, Some(grammar), PROSE_PENALTY),
         on_text,
     )?;
-    let raw = if model.is_chat() {
+    let own = if is_chat {
         out.text.trim().to_owned()
     } else {
-        format!("{}{}", BASE_LEAD.trim_start(), out.text.trim_end())
+        format!("{lead}{}", out.text.trim_end())
     };
-    let (text, used, invalid) = check_citations(&raw, hits.len());
+    let (own, _, invalid) = check_citations(&own, hits.len());
+    let sentences = support(&own, hits);
+    let own_text = marked(&sentences, is_chinese(&r.question));
+    let (text, used, _) = check_citations(&format!("{opening}\n{own_text}"), hits.len());
     let citations = hits
         .iter()
         .enumerate()
@@ -395,13 +467,69 @@ pub fn answer_streaming(
         })
         .collect();
     Ok(Answer {
-        answer: text,
+        answer: text.trim_end().to_owned(),
         grounded: true,
         citations,
         retrieved: r.retrieved(),
         invalid_citations: invalid,
         tool: None,
+        quotes: r.quotes.clone(),
+        sentences,
     })
+}
+
+/// The `[n]` a sentence cites.
+fn cited_in(sentence: &str, max: usize) -> Vec<usize> {
+    check_citations(sentence, max).1
+}
+
+/// The model's sentences, each checked against the passages it cites (all
+/// passages, when it cites none).
+fn support(own: &str, hits: &[Hit]) -> Vec<ModelSentence> {
+    let all: Vec<&str> = hits.iter().map(|h| h.text.as_str()).collect();
+    millwright_knowledge::sentences::sentences(own)
+        .into_iter()
+        .map(|s| {
+            let cites = cited_in(&s.text, hits.len());
+            let sources: Vec<&str> = if cites.is_empty() {
+                all.clone()
+            } else {
+                cites.iter().map(|&n| all[n - 1]).collect()
+            };
+            let unsupported = quotes::unsupported(&s.text, &quotes::stated(&sources));
+            ModelSentence {
+                supported: unsupported.is_empty(),
+                unsupported,
+                text: s.text,
+            }
+        })
+        .collect()
+}
+
+/// The model's sentences as the answer shows them: an unsupported one is
+/// followed by what in it the passages do not hold.
+fn marked(sentences: &[ModelSentence], zh: bool) -> String {
+    sentences
+        .iter()
+        .map(|s| {
+            if s.supported {
+                s.text.clone()
+            } else if zh {
+                format!(
+                    "{}（引用的段落中没有：{}）",
+                    s.text,
+                    s.unsupported.join("、")
+                )
+            } else {
+                format!(
+                    "{} (not in the cited passages: {})",
+                    s.text,
+                    s.unsupported.join(", ")
+                )
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
@@ -460,6 +588,72 @@ mod tests {
         assert!(calculate(&mut none, "What is 3 m of cable?")
             .unwrap()
             .is_none());
+    }
+
+    fn hit(text: &str) -> Hit {
+        crate::quotes::test_hit(text, "Pumps")
+    }
+
+    const PUMPS: &str = "Pumps\nThe pumps are started from the panel. The feed pump P-101 stops after 10 s without flow. Restart needs a reset.";
+
+    #[test]
+    fn the_answer_opens_with_the_quote_and_marks_what_no_passage_holds() {
+        let r = decide(
+            "When does the feed pump stop without flow?",
+            vec![hit(PUMPS)],
+            0.35,
+        );
+        assert!(r.matched && r.answerable);
+        let mut m = Scripted::new(&[
+            " the feed pump stops after 10 s. The pump DEW_CON restarts after 12 min [1].",
+        ]);
+        let a = answer(&mut m, &r, 100).unwrap();
+        assert!(
+            a.answer.starts_with("> The feed pump P-101 stops after 10 s without flow. [1]\n\nAccording to [1], the feed pump stops after 10 s."),
+            "{}",
+            a.answer
+        );
+        assert_eq!(a.quotes.len(), 1);
+        assert_eq!(a.sentences.len(), 2, "{:?}", a.sentences);
+        assert!(a.sentences[0].supported);
+        assert_eq!(a.sentences[1].unsupported, ["12 min", "DEW_CON"]);
+        assert!(
+            a.answer
+                .ends_with("(not in the cited passages: 12 min, DEW_CON)"),
+            "{}",
+            a.answer
+        );
+        assert!(a.citations[0].cited);
+        // The model wrote under the copy grammar: the passage's numbers, no others.
+        let g = m.seen[0].grammar.as_deref().unwrap();
+        assert!(
+            g.contains(r#""10 s""#) && g.contains(r#""P-101""#) && !g.contains("12"),
+            "{g}"
+        );
+    }
+
+    #[test]
+    fn a_matching_passage_without_an_answering_sentence_is_refused_without_the_model() {
+        // The passage matches the question's words, spread over sentences
+        // none of which answers it.
+        let r = decide(
+            "Which torque limit applies to the feed pump's restart?",
+            vec![hit("Pumps\nFeed water is filtered. Pumps are checked yearly. Restarts are logged. Torque is measured at the shaft. Limits are set for valves.")],
+            0.35,
+        );
+        assert!(r.matched, "the passage covers the question's words");
+        assert!(!r.answerable && r.quotes.is_empty(), "{:?}", r.quotes);
+        let mut m = Scripted::new(&[]);
+        let a = answer(&mut m, &r, 100).unwrap();
+        assert!(
+            !a.grounded && a.answer.contains("do not contain"),
+            "{}",
+            a.answer
+        );
+        assert!(m.seen.is_empty(), "the model was not asked");
+        // Below the coverage threshold nothing is quoted either.
+        assert!(!decide("When does the feed pump stop?", vec![hit(PUMPS)], 1.1).answerable);
+        assert!(!decide("When does the feed pump stop?", Vec::new(), 0.35).answerable);
     }
 
     #[test]

@@ -36,6 +36,44 @@ pub struct Question {
     pub heading: Option<String>,
     #[serde(default = "yes")]
     pub answerable: bool,
+    /// What an answer's text must hold (every string, spaces and case
+    /// ignored) to count as answering the question.
+    #[serde(default)]
+    pub key: Vec<String>,
+}
+
+impl Question {
+    /// Whether `answer` holds every string of the key.
+    pub fn key_in(&self, answer: &str) -> bool {
+        let norm = |s: &str| -> String {
+            s.chars()
+                .filter(|c| !c.is_whitespace())
+                .collect::<String>()
+                .to_lowercase()
+        };
+        let a = norm(answer);
+        !self.key.is_empty() && self.key.iter().all(|k| a.contains(&norm(k)))
+    }
+
+    /// The question's language: `zh`, `de` or `en`.
+    pub fn language(&self) -> &'static str {
+        if self.q.chars().any(crate::tokenize::is_han) {
+            return "zh";
+        }
+        let german = self.q.chars().any(|c| "äöüÄÖÜß".contains(c))
+            || self.q.split(|c: char| !c.is_alphabetic()).any(|w| {
+                [
+                    "der", "die", "das", "ein", "eine", "einer", "eines", "einem", "einen", "und",
+                    "mit", "aus", "von", "wie", "wer", "welche", "welcher", "ist", "zwei", "als",
+                ]
+                .contains(&w.to_lowercase().as_str())
+            });
+        if german {
+            "de"
+        } else {
+            "en"
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -148,5 +186,29 @@ pub fn run(kb: &KnowledgeBase, questions: &[Question], threshold: f32) -> Report
         coverage_answerable: cov_yes,
         coverage_unanswerable: cov_no,
         threshold,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_answerable_question_has_a_key_and_a_language() {
+        let qs = questions();
+        let mut by_lang = std::collections::BTreeMap::new();
+        for q in &qs {
+            assert_eq!(q.answerable, !q.key.is_empty(), "{}", q.q);
+            if q.answerable {
+                *by_lang.entry(q.language()).or_insert(0) += 1;
+            }
+        }
+        assert_eq!(
+            by_lang.into_iter().collect::<Vec<_>>(),
+            [("de", 31), ("en", 7), ("zh", 7)]
+        );
+        let q = &qs[35];
+        assert!(q.key_in("加速时间设为15 秒，减速时间设为 20秒"));
+        assert!(!q.key_in("加速时间设为 15 秒"));
     }
 }

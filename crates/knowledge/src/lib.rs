@@ -3,7 +3,7 @@
 //! `extract` (run in a worker process by `isolate`) turns files into sections
 //! with provenance; `chunk` cuts them; `store` (SQLite) keeps the state and the
 //! text; `index` (tantivy, through the `tokenize` analyzer) finds chunks;
-//! `snippet` shows them; `kb` ties these together and keeps store and index
+//! `snippet` shows them; `sentences` splits a passage for quoting; `kb` ties these together and keeps store and index
 //! consistent across crashes.
 
 pub mod chunk;
@@ -14,6 +14,7 @@ pub mod index;
 pub mod isolate;
 pub mod kb;
 pub mod samples;
+pub mod sentences;
 pub mod snippet;
 pub mod store;
 pub mod tokenize;

@@ -364,6 +364,11 @@ impl Kind {
     }
 }
 
+/// Whether some kind knows `word` as a unit (`kW`, `°C`, `m³/h`, `bar`).
+pub fn is_unit(word: &str) -> bool {
+    ALL.iter().any(|kind| kind.units().contains(&word))
+}
+
 /// Whether the text holds a number followed by a unit some kind knows
 /// (`15 kW`, `1460rpm`, `12.5 mV，`, `75 °C`): the sign that a question wants
 /// a calculation rather than a passage from the documents. A bare number
@@ -395,10 +400,7 @@ pub fn mentions_quantity(text: &str) -> bool {
             let next_is_letter = chars
                 .get(k)
                 .is_some_and(|c| c.is_alphabetic() && c.is_ascii());
-            if !next_is_letter
-                && !word.is_empty()
-                && ALL.iter().any(|kind| kind.units().contains(&word.as_str()))
-            {
+            if !next_is_letter && !word.is_empty() && is_unit(&word) {
                 return true;
             }
         }

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { save } from "@tauri-apps/plugin-dialog";
 import { api, errorText, type Chat, type ChatMessage, type ChunkView, type ToolUse } from "../api";
-import { applyEvent, markCited, newChat, resultsOf, TextBatcher, titleOf, toMarkdown } from "../chat";
+import { applyEvent, markCited, newChat, resultsOf, splitQuotes, TextBatcher, titleOf, toMarkdown, type QuoteLine } from "../chat";
 import { status, useT } from "../store";
 import { SourceViewer } from "./SourceViewer";
 
@@ -12,7 +12,7 @@ export function AskView() {
   const [question, setQuestion] = useState("");
   const [busy, setBusy] = useState(false);
   const [note, setNote] = useState<string | null>(null);
-  const [viewer, setViewer] = useState<{ source: ChunkView; chunkId: number } | null>(null);
+  const [viewer, setViewer] = useState<{ source: ChunkView; chunkId: number; highlight?: string } | null>(null);
   const endRef = useRef<HTMLDivElement>(null);
 
   const refreshChats = () => api.chatsList().then(setChats).catch(() => {});
@@ -76,6 +76,30 @@ export function AskView() {
     }
   }
 
+  /// Opens the passage a citation or a quote is from; a quote's sentence is highlighted.
+  function openSource(c: any, highlight?: string) {
+    api
+      .docsChunk(c.chunk_id)
+      .then((source) => setViewer({ source, chunkId: c.chunk_id, highlight }))
+      .catch((e) => setNote(errorText(e)));
+  }
+
+  function quoteOf(m: ChatMessage, q: QuoteLine) {
+    const c = (m.citations ?? []).find((c: any) => c.n === q.n);
+    return (
+      <blockquote class="quote" title={t("ask.quote_help")}>
+        <span class="quote-text">{q.text}</span>{" "}
+        {c ? (
+          <button class="link quote-source" onClick={() => openSource(c, q.text)}>
+            [{c.n}] {c.citation}
+          </button>
+        ) : (
+          q.n !== null && <span>[{q.n}]</span>
+        )}
+      </blockquote>
+    );
+  }
+
   async function exportMd() {
     const path = await save({ filters: [{ name: "Markdown", extensions: ["md"] }] });
     if (path) await api.saveText(path, toMarkdown(chat)).catch((e) => setNote(errorText(e)));
@@ -101,9 +125,13 @@ export function AskView() {
       <section class="conversation">
         <div class="messages" id="messages">
           {chat.messages.length === 0 && <p class="hint">{t("ask.empty")}</p>}
-          {chat.messages.map((m) => (
+          {chat.messages.map((m) => {
+            // An answer opens with the documents' own sentences, shown as quotes.
+            const { quotes, rest } = m.role === "assistant" ? splitQuotes(m.text) : { quotes: [], rest: m.text };
+            return (
             <div class={`msg ${m.role}`}>
-              <div class="text">{m.text}</div>
+              {quotes.length > 0 && <div class="quotes">{quotes.map((q) => quoteOf(m, q))}</div>}
+              <div class="text">{rest}</div>
               {m.tool && <ToolCard use={m.tool} />}
               {m.role === "assistant" && (m.citations ?? []).length > 0 && (
                 <div class="chips" aria-label={t("ask.sources")}>
@@ -111,12 +139,7 @@ export function AskView() {
                     <button
                       class={`chip ${c.cited ? "cited" : ""}`}
                       title={c.snippet}
-                      onClick={() =>
-                        api
-                          .docsChunk(c.chunk_id)
-                          .then((source) => setViewer({ source, chunkId: c.chunk_id }))
-                          .catch((e) => setNote(errorText(e)))
-                      }
+                      onClick={() => openSource(c)}
                     >
                       [{c.n}] {c.citation}
                     </button>
@@ -124,7 +147,8 @@ export function AskView() {
                 </div>
               )}
             </div>
-          ))}
+            );
+          })}
           <div ref={endRef} />
         </div>
         {note && <div class="note">{note}</div>}
@@ -161,7 +185,9 @@ export function AskView() {
           </button>
         </form>
       </section>
-      {viewer && <SourceViewer source={viewer.source} chunkId={viewer.chunkId} onClose={() => setViewer(null)} />}
+      {viewer && (
+        <SourceViewer source={viewer.source} chunkId={viewer.chunkId} highlight={viewer.highlight} onClose={() => setViewer(null)} />
+      )}
     </div>
   );
 }

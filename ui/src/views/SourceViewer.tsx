@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, errorText, type ChunkView } from "../api";
+import { locate } from "../chat";
 import { useT } from "../store";
 
 /// Whether a passage comes from a PDF page the app can draw.
@@ -8,16 +9,29 @@ export function hasPage(c: ChunkView): boolean {
 }
 
 /// The source of a citation: the PDF page as drawn (when it is one), and the
-/// passage's text, which is what the answer was given.
-export function SourceViewer({ source, chunkId, onClose }: { source: ChunkView; chunkId: number; onClose: () => void }) {
+/// passage's text, which is what the answer was given. A quote opens on the
+/// text with its sentence highlighted.
+export function SourceViewer({
+  source,
+  chunkId,
+  highlight,
+  onClose,
+}: {
+  source: ChunkView;
+  chunkId: number;
+  highlight?: string;
+  onClose: () => void;
+}) {
+  const at = highlight ? locate(source.text, highlight) : null;
+  const first = (): "page" | "text" => (at === null && hasPage(source) ? "page" : "text");
   const t = useT();
   const [image, setImage] = useState<string | null>(null);
   const [note, setNote] = useState<string | null>(null);
-  const [tab, setTab] = useState<"page" | "text">(hasPage(source) ? "page" : "text");
+  const [tab, setTab] = useState<"page" | "text">(first());
   useEffect(() => {
     setImage(null);
     setNote(null);
-    setTab(hasPage(source) ? "page" : "text");
+    setTab(first());
     if (!hasPage(source)) return;
     let live = true;
     api
@@ -31,7 +45,8 @@ export function SourceViewer({ source, chunkId, onClose }: { source: ChunkView; 
     return () => {
       live = false;
     };
-  }, [chunkId]);
+  }, [chunkId, highlight]);
+  useEffect(() => document.getElementById("viewer-mark")?.scrollIntoView?.({ block: "center" }), [tab, at?.[0]]);
   return (
     <div class="viewer" role="dialog" id="viewer">
       <header>
@@ -56,7 +71,17 @@ export function SourceViewer({ source, chunkId, onClose }: { source: ChunkView; 
           <p class="note">{t("viewer.drawing")}</p>
         )
       ) : (
-        <pre>{source.text}</pre>
+        <pre>
+          {at ? (
+            <>
+              {source.text.slice(0, at[0])}
+              <mark id="viewer-mark">{source.text.slice(at[0], at[1])}</mark>
+              {source.text.slice(at[1])}
+            </>
+          ) : (
+            source.text
+          )}
+        </pre>
       )}
       <small>{source.path}</small>
     </div>

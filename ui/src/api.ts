@@ -123,7 +123,7 @@ export interface Quote {
 }
 
 export type AskEvent =
-  | { kind: "retrieved"; answerable: boolean; citations: HitView[]; quotes?: Quote[] }
+  | { kind: "retrieved"; answerable: boolean; citations: HitView[] }
   | { kind: "loading_model"; path: string }
   | { kind: "tool"; tool: ToolUse }
   | { kind: "token"; text: string }

@@ -14,6 +14,8 @@
 //! instructions between questions), and `[n]` markers are checked against the
 //! passages given.
 
+use std::collections::HashSet;
+
 use millwright_engine::{ChatMessage, Input};
 
 use crate::Error;
@@ -283,35 +285,19 @@ pub fn prompt(is_chat: bool, question: &str, hits: &[Hit], lead: usize) -> Input
 
 /// Finds `[n]` markers; keeps those within 1..=max, removes the others.
 fn check_citations(answer: &str, max: usize) -> (String, Vec<usize>, Vec<usize>) {
-    let mut out = String::with_capacity(answer.len());
     let mut used = Vec::new();
     let mut invalid = Vec::new();
-    let mut rest = answer;
-    while let Some(open) = rest.find('[') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        match after
-            .find(']')
-            .map(|close| (close, after[..close].trim().parse::<usize>()))
-        {
-            Some((close, Ok(n))) => {
-                if (1..=max).contains(&n) {
-                    out.push_str(&format!("[{n}]"));
-                    if !used.contains(&n) {
-                        used.push(n);
-                    }
-                } else {
-                    invalid.push(n);
-                }
-                rest = &after[close + 1..];
+    let out = quotes::replace_markers(answer, |n| {
+        if (1..=max).contains(&n) {
+            if !used.contains(&n) {
+                used.push(n);
             }
-            _ => {
-                out.push('[');
-                rest = after;
-            }
+            format!("[{n}]")
+        } else {
+            invalid.push(n);
+            String::new()
         }
-    }
-    out.push_str(rest);
+    });
     (out, used, invalid)
 }
 
@@ -446,10 +432,10 @@ pub fn answer_streaming(
     } else {
         format!("{lead}{}", out.text.trim_end())
     };
-    let (own, _, invalid) = check_citations(&own, hits.len());
+    let (own, mut used, invalid) = check_citations(&own, hits.len());
     let sentences = support(&own, hits);
-    let own_text = marked(&sentences, is_chinese(&r.question));
-    let (text, used, _) = check_citations(&format!("{opening}\n{own_text}"), hits.len());
+    let text = format!("{opening}\n{}", marked(&sentences, is_chinese(&r.question)));
+    used.extend(r.quotes.iter().map(|q| q.n));
     let citations = hits
         .iter()
         .enumerate()
@@ -486,17 +472,22 @@ fn cited_in(sentence: &str, max: usize) -> Vec<usize> {
 /// The model's sentences, each checked against the passages it cites (all
 /// passages, when it cites none).
 fn support(own: &str, hits: &[Hit]) -> Vec<ModelSentence> {
-    let all: Vec<&str> = hits.iter().map(|h| h.text.as_str()).collect();
+    // What each passage states, read once for all the sentences.
+    let stated: Vec<_> = hits
+        .iter()
+        .map(|h| quotes::stated(&[h.text.as_str()]))
+        .collect();
     millwright_knowledge::sentences::sentences(own)
         .into_iter()
         .map(|s| {
             let cites = cited_in(&s.text, hits.len());
-            let sources: Vec<&str> = if cites.is_empty() {
-                all.clone()
-            } else {
-                cites.iter().map(|&n| all[n - 1]).collect()
-            };
-            let unsupported = quotes::unsupported(&s.text, &quotes::stated(&sources));
+            let sources: HashSet<String> = stated
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| cites.is_empty() || cites.contains(&(i + 1)))
+                .flat_map(|(_, keys)| keys.iter().cloned())
+                .collect();
+            let unsupported = quotes::unsupported(&s.text, &sources);
             ModelSentence {
                 supported: unsupported.is_empty(),
                 unsupported,

@@ -252,19 +252,23 @@ fn key(text: &str) -> String {
         .to_lowercase()
 }
 
-/// `[n]` markers are the answer's own, not claims about the documents.
-fn without_markers(text: &str) -> String {
+/// `text` with each `[n]` marker replaced by what `f` makes of `n`; other
+/// brackets stay as they are.
+pub(crate) fn replace_markers(text: &str, mut f: impl FnMut(usize) -> String) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(open) = rest.find('[') {
         out.push_str(&rest[..open]);
         let after = &rest[open + 1..];
-        match after.find(']') {
-            Some(close) if after[..close].trim().parse::<usize>().is_ok() => {
-                out.push(' ');
+        match after
+            .find(']')
+            .and_then(|close| Some((close, after[..close].trim().parse::<usize>().ok()?)))
+        {
+            Some((close, n)) => {
+                out.push_str(&f(n));
                 rest = &after[close + 1..];
             }
-            _ => {
+            None => {
                 out.push('[');
                 rest = after;
             }
@@ -274,15 +278,21 @@ fn without_markers(text: &str) -> String {
     out
 }
 
+/// A word a claim is made of: it holds a digit or `_`.
+fn is_claim_word(w: &str) -> bool {
+    w.chars().any(|c| c.is_ascii_digit() || c == '_')
+}
+
 /// The numbers and names `text` states: every word holding a digit or `_`;
 /// a number followed by a unit also as the two together (`10 s`, `85 °C`).
 pub fn claims(text: &str) -> Vec<Claim> {
-    let text = without_markers(text);
+    // `[n]` markers are the answer's own, not claims about the documents.
+    let text = replace_markers(text, |_| " ".into());
     let chars: Vec<char> = text.chars().collect();
     let ws = words(&text);
     let mut out = Vec::new();
     for (i, (_, end, w)) in ws.iter().enumerate() {
-        if !w.chars().any(|c| c.is_ascii_digit() || c == '_') {
+        if !is_claim_word(w) {
             continue;
         }
         if is_number(w) {
@@ -314,9 +324,9 @@ pub fn stated(passages: &[&str]) -> HashSet<String> {
     let mut keys = HashSet::new();
     for p in passages {
         for c in claims(p) {
-            for w in words(&c.text) {
-                if w.2.chars().any(|c| c.is_ascii_digit() || c == '_') {
-                    keys.insert(key(w.2.trim_end_matches(['.', ','])));
+            for (_, _, w) in words(&c.text) {
+                if is_claim_word(&w) {
+                    keys.insert(key(w.trim_end_matches(['.', ','])));
                 }
             }
             keys.insert(c.key);

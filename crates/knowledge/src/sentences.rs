@@ -38,19 +38,7 @@ fn closes(c: char) -> bool {
 /// A line that stands alone: a Markdown heading, a list item or a table row.
 fn is_unit_line(line: &str) -> bool {
     let t = line.trim_start();
-    if t.starts_with('#') || t.starts_with("- ") || t.starts_with("* ") || t.starts_with("• ") {
-        return true;
-    }
-    if t.matches('|').count() >= 2 || t.contains('\t') {
-        return true;
-    }
-    // Columns laid out with runs of spaces, as text extracted from a PDF table.
-    if t.trim_end()
-        .split("   ")
-        .filter(|c| !c.trim().is_empty())
-        .count()
-        >= 3
-    {
+    if is_whole_line(line) || t.starts_with("- ") || t.starts_with("* ") || t.starts_with("• ") {
         return true;
     }
     // `1. Step`, `a) Step`, `(2) Step`
@@ -98,6 +86,8 @@ fn is_whole_line(line: &str) -> bool {
     line.trim_start().starts_with('#') || is_table_row(line)
 }
 
+/// Cells between `|`, tab-separated, or columns laid out with runs of spaces
+/// (text extracted from a PDF table).
 fn is_table_row(line: &str) -> bool {
     let t = line.trim_start();
     t.matches('|').count() >= 2

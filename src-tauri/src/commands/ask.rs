@@ -4,7 +4,6 @@
 
 use millwright_app::ask::{AskRequest, AskSink};
 use millwright_copilot::ask::{Answer, Retrieval, ToolUse};
-use millwright_copilot::quotes::Quote;
 use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::State;
@@ -21,8 +20,6 @@ pub enum AskEvent {
     Retrieved {
         answerable: bool,
         citations: Vec<super::docs::HitView>,
-        /// The sentences the answer opens with.
-        quotes: Vec<Quote>,
     },
     /// The model is being loaded (first question, or after settings changed).
     LoadingModel {
@@ -53,7 +50,6 @@ impl AskSink for Events<'_> {
         let _ = self.0.send(AskEvent::Retrieved {
             answerable: r.answerable,
             citations: r.hits.iter().map(super::docs::HitView::from).collect(),
-            quotes: r.quotes.clone(),
         });
     }
     fn tool(&mut self, tool: &ToolUse) {
